@@ -1,0 +1,260 @@
+package events
+
+import (
+	"reflect"
+	"sort"
+	"time"
+)
+
+// Event types. Each is also the NATS subject its events are published on.
+const (
+	NetworkCreated = "natverk.network.created"
+	NetworkUpdated = "natverk.network.updated"
+	NetworkClosed  = "natverk.network.closed"
+
+	MeetingScheduled           = "natverk.meeting.scheduled"
+	MeetingUpdated             = "natverk.meeting.updated"
+	MeetingOccurrenceCancelled = "natverk.meeting.occurrence_cancelled"
+	MeetingOccurrenceMoved     = "natverk.meeting.occurrence_moved"
+	MeetingEnded               = "natverk.meeting.ended"
+
+	MemberImported     = "natverk.member.imported"
+	MemberInvited      = "natverk.member.invited"
+	MemberJoined       = "natverk.member.joined"
+	MemberLeft         = "natverk.member.left"
+	MemberUnsubscribed = "natverk.member.unsubscribed"
+	MemberUpdated      = "natverk.member.updated"
+	MemberErased       = "natverk.member.erased"
+
+	RSVPRecorded = "natverk.rsvp.recorded"
+
+	SupportRequested = "natverk.support.requested"
+	SupportDecided   = "natverk.support.decided"
+
+	MailQueued = "natverk.mail.queued"
+	MailSent   = "natverk.mail.sent"
+	MailFailed = "natverk.mail.failed"
+
+	FeedPublished = "natverk.feed.published"
+)
+
+// SubjectPrefix is the prefix of every subject in the NATVERK stream.
+const SubjectPrefix = "natverk."
+
+// DeadLetterPrefix is the subject prefix of dead letters: a message that a
+// consumer gave up on is republished as natverk.dlq.<consumer>.
+const DeadLetterPrefix = "natverk.dlq."
+
+// Type describes one event type of the catalogue.
+type Type struct {
+	// Name is the event type and subject.
+	Name string
+	// Version is the current schema version of the payload.
+	Version int
+	// Summary says in a sentence what happened.
+	Summary string
+	// Producer names the component that writes the event.
+	Producer string
+	// Consumers name the durable consumers that read it.
+	Consumers []string
+	// Payload is the Go type of the payload.
+	Payload reflect.Type
+}
+
+// Consumer names used in the catalogue.
+const (
+	ConsumerMailer   = "mailer"
+	ConsumerCalendar = "calendar"
+	ConsumerWebhooks = "webhooks"
+)
+
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+var catalogue = []Type{
+	{NetworkCreated, 1, "A network was created.", "api", []string{ConsumerCalendar}, typeOf[NetworkPayload]()},
+	{NetworkUpdated, 1, "A network's description, name or feed settings changed.", "api", []string{ConsumerCalendar}, typeOf[NetworkPayload]()},
+	{NetworkClosed, 1, "A network was closed; its future meetings are cancelled.", "api", []string{ConsumerCalendar}, typeOf[NetworkPayload]()},
+
+	{MeetingScheduled, 1, "A meeting series (or one-off event) was scheduled.", "api", []string{ConsumerCalendar}, typeOf[MeetingPayload]()},
+	{MeetingUpdated, 1, "A meeting series changed (time, place, rule or text); SEQUENCE was raised.", "api", []string{ConsumerCalendar}, typeOf[MeetingPayload]()},
+	{MeetingOccurrenceCancelled, 1, "One occurrence of a series was cancelled.", "api", []string{ConsumerCalendar}, typeOf[OccurrencePayload]()},
+	{MeetingOccurrenceMoved, 1, "One occurrence of a series was moved or changed.", "api", []string{ConsumerCalendar}, typeOf[OccurrencePayload]()},
+	{MeetingEnded, 1, "A meeting series was ended (network closed, or the series split from a date on).", "api", []string{ConsumerCalendar}, typeOf[MeetingPayload]()},
+
+	{MemberImported, 1, "A batch of the member register was imported.", "api", nil, typeOf[ImportPayload]()},
+	{MemberInvited, 1, "A member was invited to a network's meetings; the mailer sends the invitation.", "api", []string{ConsumerMailer, ConsumerCalendar}, typeOf[MembershipPayload]()},
+	{MemberJoined, 1, "A member joined a network.", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
+	{MemberLeft, 1, "A member left a network; the mailer sends a CANCEL to that member.", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
+	{MemberUnsubscribed, 1, "A member stopped all invitations from a network.", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
+	{MemberUpdated, 1, "A member's directory data or visibility changed.", "api", nil, typeOf[MemberPayload]()},
+	{MemberErased, 1, "A member's personal data was erased on request.", "api", []string{ConsumerCalendar}, typeOf[MemberPayload]()},
+
+	{RSVPRecorded, 1, "A member's answer was recorded (link, calendar reply or API).", "api, inbound", []string{ConsumerCalendar}, typeOf[RSVPPayload]()},
+
+	{SupportRequested, 1, "An organizer asked the board for support for a meeting.", "api", []string{ConsumerMailer}, typeOf[SupportPayload]()},
+	{SupportDecided, 1, "The board granted or declined a support request.", "api", []string{ConsumerMailer}, typeOf[SupportPayload]()},
+
+	{MailQueued, 1, "One email to one recipient is due (update, cancellation, reminder, notice, digest).", "api, scheduler", []string{ConsumerMailer}, typeOf[MailPayload]()},
+	{MailSent, 1, "An email was accepted by the mail transport.", "mailer", nil, typeOf[MailResultPayload]()},
+	{MailFailed, 1, "An email failed for good (bounce) or was given up.", "mailer", nil, typeOf[MailResultPayload]()},
+
+	{FeedPublished, 1, "A calendar feed was rendered and stored with a new ETag.", "calendar", nil, typeOf[FeedPayload]()},
+}
+
+// Catalogue returns every event type, sorted by name.
+func Catalogue() []Type {
+	out := append([]Type(nil), catalogue...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup returns the catalogue entry for an event type.
+func Lookup(name string) (Type, bool) {
+	for _, t := range catalogue {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Type{}, false
+}
+
+// NetworkPayload is the payload of the network.* events.
+type NetworkPayload struct {
+	NetworkID int64  `json:"network_id"`
+	Slug      string `json:"slug"`
+	Name      string `json:"name"`
+	Kind      string `json:"kind,omitempty"`
+	Status    string `json:"status,omitempty"`
+	// Changed lists the fields an update touched.
+	Changed []string `json:"changed,omitempty"`
+}
+
+// MeetingPayload is the payload of meeting.scheduled, meeting.updated and
+// meeting.ended.
+type MeetingPayload struct {
+	NetworkID int64  `json:"network_id"`
+	SeriesID  int64  `json:"series_id"`
+	UID       string `json:"uid"`
+	Sequence  int    `json:"sequence"`
+	// Significant is true when the change moves the meeting in time or
+	// place, so answers are reset and attendees notified.
+	Significant bool `json:"significant,omitempty"`
+	// Changed lists the fields an update touched.
+	Changed []string `json:"changed,omitempty"`
+	// Until is the new end of the series for meeting.ended.
+	Until *time.Time `json:"until,omitempty"`
+	// NextSeriesID is the series that continues this one after a split.
+	NextSeriesID int64 `json:"next_series_id,omitempty"`
+}
+
+// OccurrencePayload is the payload of the occurrence events.
+type OccurrencePayload struct {
+	NetworkID int64 `json:"network_id"`
+	SeriesID  int64 `json:"series_id"`
+	// RecurrenceID is the original start of the occurrence, in UTC.
+	RecurrenceID time.Time `json:"recurrence_id"`
+	// Start and End are the new times of a moved occurrence.
+	Start    *time.Time `json:"start,omitempty"`
+	End      *time.Time `json:"end,omitempty"`
+	Sequence int        `json:"sequence"`
+	Reason   string     `json:"reason,omitempty"`
+}
+
+// ImportPayload is the payload of member.imported.
+type ImportPayload struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Rejected  int `json:"rejected"`
+}
+
+// MembershipPayload is the payload of the member.invited, joined, left and
+// unsubscribed events.
+type MembershipPayload struct {
+	NetworkID int64 `json:"network_id"`
+	MemberID  int64 `json:"member_id"`
+	// SeriesIDs are the network's meeting series the event applies to (an
+	// invitation covers each of them).
+	SeriesIDs []int64 `json:"series_ids,omitempty"`
+	Status    string  `json:"status"`
+	// Via says how it happened: api, link, reply, search.
+	Via string `json:"via,omitempty"`
+}
+
+// MemberPayload is the payload of member.updated and member.erased.
+type MemberPayload struct {
+	MemberID int64    `json:"member_id"`
+	Changed  []string `json:"changed,omitempty"`
+}
+
+// RSVPPayload is the payload of rsvp.recorded.
+type RSVPPayload struct {
+	NetworkID int64 `json:"network_id"`
+	SeriesID  int64 `json:"series_id"`
+	MemberID  int64 `json:"member_id"`
+	// Occurrence is the original start (UTC) of the occurrence answered, or
+	// nil for an answer to the whole series.
+	Occurrence *time.Time `json:"occurrence,omitempty"`
+	// Answer is the iCalendar PARTSTAT: ACCEPTED, TENTATIVE or DECLINED.
+	Answer string `json:"answer"`
+	// Previous is the answer it replaced, empty if none.
+	Previous string `json:"previous,omitempty"`
+	// Source is link, reply (iMIP), imap or api.
+	Source     string    `json:"source"`
+	AnsweredAt time.Time `json:"answered_at"`
+	// Proposed is the start a COUNTER proposed, if any.
+	Proposed *time.Time `json:"proposed,omitempty"`
+}
+
+// SupportPayload is the payload of support.requested and support.decided.
+type SupportPayload struct {
+	NetworkID int64  `json:"network_id"`
+	RequestID int64  `json:"request_id"`
+	SeriesID  int64  `json:"series_id,omitempty"`
+	Status    string `json:"status"`
+	// Occurrence is the meeting the support is for, if one.
+	Occurrence *time.Time `json:"occurrence,omitempty"`
+	What       string     `json:"what"`
+	CostSEK    int64      `json:"cost_sek,omitempty"`
+	Note       string     `json:"note,omitempty"`
+}
+
+// MailPayload is the payload of mail.queued: one message to one recipient.
+type MailPayload struct {
+	// Kind is the message kind (mailer.Kind values: invitation, update,
+	// occurrence_cancelled, occurrence_moved, network_closed, removed,
+	// reminder, digest, bounce_notice, support_request, support_decided).
+	Kind      string `json:"kind"`
+	NetworkID int64  `json:"network_id,omitempty"`
+	SeriesID  int64  `json:"series_id,omitempty"`
+	MemberID  int64  `json:"member_id,omitempty"`
+	// To is set for mail to an address that is not a member (the board).
+	To string `json:"to,omitempty"`
+	// Occurrence is the original start (UTC) of the occurrence concerned.
+	Occurrence *time.Time `json:"occurrence,omitempty"`
+	// Sequence is the series SEQUENCE the message carries.
+	Sequence int `json:"sequence"`
+	// RequestID is the support request concerned.
+	RequestID int64 `json:"request_id,omitempty"`
+	// Note is a short human message (why a network closed, …).
+	Note string `json:"note,omitempty"`
+}
+
+// MailResultPayload is the payload of mail.sent and mail.failed.
+type MailResultPayload struct {
+	Kind      string `json:"kind"`
+	MessageID string `json:"message_id"`
+	NetworkID int64  `json:"network_id,omitempty"`
+	MemberID  int64  `json:"member_id,omitempty"`
+	Permanent bool   `json:"permanent,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// Code is the SMTP reply code, if any.
+	Code int `json:"code,omitempty"`
+}
+
+// FeedPayload is the payload of feed.published.
+type FeedPayload struct {
+	Feed string `json:"feed"`
+	ETag string `json:"etag"`
+	Size int    `json:"size"`
+}
