@@ -1,0 +1,247 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/natverk/natverk/events"
+	"github.com/natverk/natverk/internal/natverk"
+)
+
+const memberColumns = `id, email, name, town, industry, company, title, locale, hidden, bouncing, bounce_reason, token_epoch, erased, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMember(row scanner) (*natverk.Member, error) { return scanMemberWith(row) }
+
+func keys(in natverk.MemberInput) (town, industry, company string) {
+	j := func(s string) string { return strings.Join(natverk.Words(s), " ") }
+	return j(in.Town), j(in.Industry), j(in.Company)
+}
+
+// ImportMembers upserts the rows by email in one transaction.
+func (db *DB) ImportMembers(ctx context.Context, rows []natverk.ImportRow) (natverk.ImportResult, error) {
+	var res natverk.ImportResult
+	err := db.write(ctx, func(tx *Tx) error {
+		res = natverk.ImportResult{}
+		sel, err := tx.PrepareContext(ctx, `SELECT `+memberColumns+` FROM members WHERE email_key = ?`)
+		if err != nil {
+			return storeErr("prepare", err)
+		}
+		defer sel.Close()
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO members (email, email_key, name, town, industry, company, title, locale, search_text, sort_key, town_key, industry_key, company_key, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return storeErr("prepare", err)
+		}
+		defer ins.Close()
+		upd, err := tx.PrepareContext(ctx, `UPDATE members SET email = ?, name = ?, town = ?, industry = ?, company = ?, title = ?, locale = ?,
+			search_text = ?, sort_key = ?, town_key = ?, industry_key = ?, company_key = ?, updated_at = ? WHERE id = ?`)
+		if err != nil {
+			return storeErr("prepare", err)
+		}
+		defer upd.Close()
+		now := fmtTime(tx.now)
+		for _, r := range rows {
+			in := r.MemberInput
+			tk, ik, ck := keys(in)
+			m, err := scanMember(sel.QueryRowContext(ctx, natverk.EmailKey(in.Email)))
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				if _, err := ins.ExecContext(ctx, in.Email, natverk.EmailKey(in.Email), in.Name, in.Town, in.Industry, in.Company, in.Title, in.Locale,
+					in.SearchText(), in.SortKey(), tk, ik, ck, now, now); err != nil {
+					return storeErr("insert member", err)
+				}
+				res.Created++
+			case err != nil:
+				return storeErr("find member", err)
+			case m.Erased:
+				res.Rejected = append(res.Rejected, natverk.RejectedRow{Row: r.Row, Email: in.Email, Reason: "this address belongs to an erased member"})
+			case m.SameAs(in):
+				res.Unchanged++
+			default:
+				if _, err := upd.ExecContext(ctx, in.Email, in.Name, in.Town, in.Industry, in.Company, in.Title, in.Locale,
+					in.SearchText(), in.SortKey(), tk, ik, ck, now, m.ID); err != nil {
+					return storeErr("update member", err)
+				}
+				res.Updated++
+			}
+		}
+		return tx.emit(ctx, events.MustNew(events.MemberImported, tx.now, events.Refs{}, events.ImportPayload{
+			Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged, Rejected: len(res.Rejected),
+		}))
+	})
+	return res, err
+}
+
+// FindMemberByID returns one member.
+func (db *DB) FindMemberByID(ctx context.Context, id int64) (*natverk.Member, error) {
+	m, err := scanMember(db.r.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM members WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, natverk.Errorf(natverk.ENOTFOUND, "Member not found.")
+	}
+	return m, storeErr("find member", err)
+}
+
+// FindMemberByEmail returns the member with the address.
+func (db *DB) FindMemberByEmail(ctx context.Context, email string) (*natverk.Member, error) {
+	m, err := scanMember(db.r.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM members WHERE email_key = ?`, natverk.EmailKey(email)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, natverk.Errorf(natverk.ENOTFOUND, "Member not found.")
+	}
+	return m, storeErr("find member", err)
+}
+
+// memberWhere builds the WHERE clause of a directory search.
+func memberWhere(f natverk.MemberFilter) (string, []any) {
+	where, args := []string{"erased = 0"}, []any{}
+	if words := f.QueryWords(); len(words) > 0 {
+		terms := make([]string, len(words))
+		for i, w := range words {
+			terms[i] = `"` + w + `"*`
+		}
+		where = append(where, `id IN (SELECT rowid FROM members_fts WHERE members_fts MATCH ?)`)
+		args = append(args, strings.Join(terms, " AND "))
+	}
+	if f.Town != "" {
+		where, args = append(where, "town_key = ?"), append(args, f.Town)
+	}
+	if f.Industry != "" {
+		where, args = append(where, "industry_key = ?"), append(args, f.Industry)
+	}
+	if f.Company != "" {
+		where, args = append(where, "company_key = ?"), append(args, f.Company)
+	}
+	if len(f.IDs) > 0 {
+		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
+	if !f.IncludeHidden {
+		where, args = append(where, "(hidden = 0 OR id = ?)"), append(args, f.Viewer)
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// FindMembers searches the directory.
+func (db *DB) FindMembers(ctx context.Context, f natverk.MemberFilter) ([]*natverk.Member, int, error) {
+	f = f.Normalize()
+	where, args := memberWhere(f)
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, storeErr("begin", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM members WHERE `+where, args...).Scan(&n); err != nil {
+		return nil, 0, storeErr("count members", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+memberColumns+` FROM members WHERE `+where+` ORDER BY sort_key, id LIMIT ? OFFSET ?`,
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, storeErr("find members", err)
+	}
+	defer rows.Close()
+	var out []*natverk.Member
+	for rows.Next() {
+		m, err := scanMember(rows)
+		if err != nil {
+			return nil, 0, storeErr("scan member", err)
+		}
+		out = append(out, m)
+	}
+	return out, n, storeErr("find members", rows.Err())
+}
+
+// UpdateMember applies an update.
+func (db *DB) UpdateMember(ctx context.Context, id int64, u natverk.MemberUpdate) (*natverk.Member, error) {
+	var out *natverk.Member
+	err := db.write(ctx, func(tx *Tx) error {
+		m, err := scanMember(tx.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM members WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) || err == nil && m.Erased {
+			return natverk.Errorf(natverk.ENOTFOUND, "Member not found.")
+		} else if err != nil {
+			return storeErr("find member", err)
+		}
+		in, err := u.Apply(m)
+		if err != nil {
+			return err
+		}
+		var changed []string
+		if !m.SameAs(in) {
+			changed = append(changed, "profile")
+		}
+		hidden, bouncing, reason := m.Hidden, m.Bouncing, m.BounceReason
+		if u.Hidden != nil && *u.Hidden != m.Hidden {
+			hidden = *u.Hidden
+			changed = append(changed, "hidden")
+		}
+		if (u.ClearBounce || natverk.EmailKey(in.Email) != natverk.EmailKey(m.Email)) && m.Bouncing {
+			bouncing, reason = false, ""
+			changed = append(changed, "bouncing")
+		}
+		tk, ik, ck := keys(in)
+		if _, err := tx.ExecContext(ctx, `UPDATE members SET email = ?, email_key = ?, name = ?, town = ?, industry = ?, company = ?, title = ?, locale = ?,
+			hidden = ?, bouncing = ?, bounce_reason = ?, search_text = ?, sort_key = ?, town_key = ?, industry_key = ?, company_key = ?, updated_at = ? WHERE id = ?`,
+			in.Email, natverk.EmailKey(in.Email), in.Name, in.Town, in.Industry, in.Company, in.Title, in.Locale,
+			hidden, bouncing, reason, in.SearchText(), in.SortKey(), tk, ik, ck, fmtTime(tx.now), id); err != nil {
+			if natverk.ErrorCode(storeErr("", err)) == natverk.ECONFLICT {
+				return natverk.Errorf(natverk.ECONFLICT, "Another member has that email address.")
+			}
+			return storeErr("update member", err)
+		}
+		if len(changed) > 0 {
+			if err := tx.emit(ctx, events.MustNew(events.MemberUpdated, tx.now, events.Refs{MemberID: id}, events.MemberPayload{MemberID: id, Changed: changed})); err != nil {
+				return err
+			}
+		}
+		out, err = scanMember(tx.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM members WHERE id = ?`, id))
+		return storeErr("find member", err)
+	})
+	return out, err
+}
+
+// SetBouncing marks an address as bouncing.
+func (db *DB) SetBouncing(ctx context.Context, id int64, reason string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE members SET bouncing = 1, bounce_reason = ?, updated_at = ? WHERE id = ?`, reason, fmtTime(tx.now), id)
+		return storeErr("set bouncing", err)
+	})
+}
+
+// EraseMember removes a member's personal data.
+func (db *DB) EraseMember(ctx context.Context, id int64) error {
+	return db.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE members SET email = ?, email_key = ?, name = '', town = '', industry = '', company = '', title = '',
+			hidden = 1, bouncing = 0, bounce_reason = '', token_epoch = token_epoch + 1, erased = 1, search_text = '', sort_key = '', town_key = '', industry_key = '', company_key = '', updated_at = ?
+			WHERE id = ? AND erased = 0`, erasedAddress(id), erasedAddress(id), fmtTime(tx.now), id)
+		if err != nil {
+			return storeErr("erase member", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return natverk.Errorf(natverk.ENOTFOUND, "Member not found.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET status = ?, organizer = 0, updated_at = ? WHERE member_id = ? AND status IN (?, ?)`,
+			natverk.StatusLeft, fmtTime(tx.now), id, natverk.StatusInvited, natverk.StatusJoined); err != nil {
+			return storeErr("end memberships", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE mails SET to_addr = '' WHERE member_id = ?`, id); err != nil {
+			return storeErr("erase mail log", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE inbound_messages SET from_addr = '', raw = NULL WHERE member_id = ?`, id); err != nil {
+			return storeErr("erase inbound", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE member_id = ? AND revoked_at IS NULL`, fmtTime(tx.now), id); err != nil {
+			return storeErr("revoke tokens", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM feeds WHERE key = ?`, natverk.MemberFeedKey(id)); err != nil {
+			return storeErr("delete feed", err)
+		}
+		return tx.emit(ctx, events.MustNew(events.MemberErased, tx.now, events.Refs{MemberID: id}, events.MemberPayload{MemberID: id}))
+	})
+}
+
+func erasedAddress(id int64) string { return "erased-" + itoa(id) + "@invalid" }

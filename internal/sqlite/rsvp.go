@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/natverk/natverk/events"
+	"github.com/natverk/natverk/internal/natverk"
+)
+
+const rsvpColumns = `series_id, network_id, member_id, occurrence, answer, source, answered_at, sequence, waitlist, proposed_at, updated_at`
+
+func scanRSVP(row scanner) (*natverk.RSVP, error) {
+	var r natverk.RSVP
+	var occ int64
+	var answered, updated string
+	var proposed sql.NullString
+	if err := row.Scan(&r.SeriesID, &r.NetworkID, &r.MemberID, &occ, &r.Answer, &r.Source, &answered, &r.Sequence, &r.Waitlist, &proposed, &updated); err != nil {
+		return nil, err
+	}
+	if occ != 0 {
+		r.Occurrence = time.Unix(occ, 0).UTC()
+	}
+	r.AnsweredAt, r.UpdatedAt, r.Proposed = parseTime(answered), parseTime(updated), parseTimePtr(proposed)
+	return &r, nil
+}
+
+func occKey(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// RecordRSVP stores an answer if it supersedes the stored one.
+func (db *DB) RecordRSVP(ctx context.Context, r natverk.RSVP) (*natverk.RSVP, bool, error) {
+	var stored *natverk.RSVP
+	var changed bool
+	err := db.write(ctx, func(tx *Tx) error {
+		stored, changed = nil, false
+		ss, err := findSeries(ctx, tx, "id = ?", r.SeriesID)
+		if err != nil {
+			return err
+		}
+		if len(ss) == 0 {
+			return natverk.Errorf(natverk.ENOTFOUND, "Meeting series not found.")
+		}
+		s := ss[0]
+		var status string
+		err = tx.QueryRowContext(ctx, `SELECT ms.status FROM memberships ms JOIN members m ON m.id = ms.member_id WHERE ms.network_id = ? AND ms.member_id = ? AND m.erased = 0`,
+			s.NetworkID, r.MemberID).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return natverk.Errorf(natverk.EFORBIDDEN, "The member is not invited to this network.")
+		} else if err != nil {
+			return storeErr("find membership", err)
+		}
+		if !natverk.ReceivesInvitations(status) {
+			return natverk.Errorf(natverk.EFORBIDDEN, "The member has %s the network.", map[string]string{natverk.StatusLeft: "left", natverk.StatusUnsubscribed: "unsubscribed from"}[status])
+		}
+		r.NetworkID = s.NetworkID
+		r.UpdatedAt = tx.now
+		if r.AnsweredAt.IsZero() {
+			r.AnsweredAt = tx.now
+		}
+		r.AnsweredAt = r.AnsweredAt.UTC().Truncate(time.Microsecond)
+		cur, err := scanRSVP(tx.QueryRowContext(ctx, `SELECT `+rsvpColumns+` FROM rsvps WHERE series_id = ? AND member_id = ? AND occurrence = ?`, r.SeriesID, r.MemberID, occKey(r.Occurrence)))
+		if errors.Is(err, sql.ErrNoRows) {
+			cur = nil
+		} else if err != nil {
+			return storeErr("find answer", err)
+		}
+		replace, ch := r.Supersedes(cur)
+		if !replace {
+			stored = cur
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rsvps (`+rsvpColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (series_id, member_id, occurrence) DO UPDATE SET answer = excluded.answer, source = excluded.source, answered_at = excluded.answered_at,
+			sequence = excluded.sequence, waitlist = excluded.waitlist, proposed_at = excluded.proposed_at, updated_at = excluded.updated_at`,
+			r.SeriesID, r.NetworkID, r.MemberID, occKey(r.Occurrence), r.Answer, r.Source, fmtTime(r.AnsweredAt), r.Sequence, r.Waitlist, fmtTimePtr(r.Proposed), fmtTime(tx.now)); err != nil {
+			return storeErr("store answer", err)
+		}
+		stored, changed = &r, ch
+		if !ch {
+			return nil
+		}
+		prev := ""
+		if cur != nil {
+			prev = cur.Answer
+		}
+		if err := tx.emit(ctx, natverk.RSVPEvent(&r, prev)); err != nil {
+			return err
+		}
+		if r.Answer == natverk.AnswerYes && status == natverk.StatusInvited {
+			// A yes to the invitation makes the member a member.
+			if _, err := setMembership(ctx, tx, s.NetworkID, r.MemberID, natverk.StatusJoined, r.Source); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return stored, changed, err
+}
+
+// FindRSVPs lists answers.
+func (db *DB) FindRSVPs(ctx context.Context, f natverk.RSVPFilter) ([]*natverk.RSVP, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	if f.SeriesID != 0 {
+		where, args = append(where, "series_id = ?"), append(args, f.SeriesID)
+	}
+	if f.NetworkID != 0 {
+		where, args = append(where, "network_id = ?"), append(args, f.NetworkID)
+	}
+	if f.MemberID != 0 {
+		where, args = append(where, "member_id = ?"), append(args, f.MemberID)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+rsvpColumns+` FROM rsvps WHERE `+strings.Join(where, " AND ")+` ORDER BY series_id, member_id, occurrence`, args...)
+	if err != nil {
+		return nil, storeErr("find answers", err)
+	}
+	defer rows.Close()
+	var out []*natverk.RSVP
+	for rows.Next() {
+		r, err := scanRSVP(rows)
+		if err != nil {
+			return nil, storeErr("scan answer", err)
+		}
+		out = append(out, r)
+	}
+	return out, storeErr("find answers", rows.Err())
+}
+
+var _ = events.RSVPRecorded
