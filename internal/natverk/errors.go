@@ -7,16 +7,16 @@ import (
 
 // Application error codes. Each maps to one HTTP status at the edge.
 const (
-	ECONFLICT     = "conflict"      // 409: unique key taken, state does not allow it
-	EINTERNAL     = "internal"      // 500: a bug or an unexpected failure
-	EINVALID      = "invalid"       // 422: input fails validation
-	ENOTFOUND     = "not_found"     // 404
-	EUNAUTHORIZED = "unauthorized"  // 401: no or bad credentials
-	EFORBIDDEN    = "forbidden"     // 403: credentials lack the right
-	EUNAVAILABLE  = "unavailable"   // 503: a dependency is down; retry later
-	ETOOLARGE     = "too_large"     // 413
-	EGONE         = "gone"          // 410: expired or revoked link
-	ERATELIMIT    = "rate_limited"  // 429
+	ECONFLICT     = "conflict"     // 409: unique key taken, state does not allow it
+	EINTERNAL     = "internal"     // 500: a bug or an unexpected failure
+	EINVALID      = "invalid"      // 422: input fails validation
+	ENOTFOUND     = "not_found"    // 404
+	EUNAUTHORIZED = "unauthorized" // 401: no or bad credentials
+	EFORBIDDEN    = "forbidden"    // 403: credentials lack the right
+	EUNAVAILABLE  = "unavailable"  // 503: a dependency is down; retry later
+	ETOOLARGE     = "too_large"    // 413
+	EGONE         = "gone"         // 410: expired or revoked link
+	ERATELIMIT    = "rate_limited" // 429
 )
 
 // Error is an application error: a code, a human message, and for

@@ -15,9 +15,9 @@ const (
 // SupportRequest is an organizer's request to the board for
 // administrative or financial support for a physical meeting.
 type SupportRequest struct {
-	ID        int64  `json:"id"`
-	NetworkID int64  `json:"network_id"`
-	SeriesID  int64  `json:"series_id,omitempty"`
+	ID        int64 `json:"id"`
+	NetworkID int64 `json:"network_id"`
+	SeriesID  int64 `json:"series_id,omitempty"`
 	// Occurrence is the original start of the meeting it concerns.
 	Occurrence  *time.Time `json:"occurrence,omitempty"`
 	What        string     `json:"what"`
