@@ -187,7 +187,7 @@ func (cfg *ConsumerConfig) backoff(n uint64) time.Duration {
 type nopObserver struct{}
 
 func (nopObserver) Handled(string, string, error, time.Duration) {}
-func (nopObserver) DeadLettered(string, string, string)         {}
+func (nopObserver) DeadLettered(string, string, string)          {}
 
 // Consumer runs a handler over a durable JetStream pull consumer. Create
 // it with [Consume]; stop it with [Consumer.Stop].
