@@ -42,7 +42,9 @@ func importMembers(t *testing.T, s natverk.Store, n int) {
 	}
 }
 
-func itoa(i int) string { return string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26)) }
+func itoa(i int) string {
+	return string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26))
+}
 
 // streamCount returns the number of event messages in the stream.
 func streamCount(t *testing.T, js jetstream.JetStream) uint64 {
