@@ -49,6 +49,9 @@ func setText(props ical.Props, name, text string) {
 		return
 	}
 	props.SetText(name, text)
+	// TEXT is the default type of every property written this way, and of
+	// X- properties, so go-ical's VALUE=TEXT on those is noise.
+	props.Get(name).Params.Del(ical.ParamValue)
 }
 
 // cleanText normalises newlines, turns tabs into spaces and drops the other

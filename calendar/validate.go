@@ -35,7 +35,7 @@ func (s *Series) Validate() error {
 
 // check validates s and returns its prepared expansion.
 func (s *Series) check() (*expansion, error) {
-	if err := checkUID(s.UID); err != nil {
+	if err := checkUID("uid", s.UID); err != nil {
 		return nil, err
 	}
 	if s.Sequence < 0 {
@@ -158,18 +158,18 @@ func (s *Series) checkExceptions(e *expansion) error {
 	return nil
 }
 
-func checkUID(uid string) error {
+func checkUID(field, uid string) error {
 	switch {
 	case uid == "":
-		return fieldErr("uid", "required")
+		return fieldErr(field, "required")
 	case len(uid) > maxUID:
-		return fieldErr("uid", "longer than %d bytes", maxUID)
+		return fieldErr(field, "longer than %d bytes", maxUID)
 	case !utf8.ValidString(uid):
-		return fieldErr("uid", "not valid UTF-8")
+		return fieldErr(field, "not valid UTF-8")
 	}
 	for _, r := range uid {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fieldErr("uid", "contains white space or a control character")
+			return fieldErr(field, "contains white space or a control character")
 		}
 	}
 	return nil
