@@ -33,6 +33,9 @@ func newMessage(s *Series, method string, to Attendee, stamp time.Time) (*messag
 	if err != nil {
 		return nil, err
 	}
+	if s.Organizer.Email == "" {
+		return nil, fieldErr("organizer.email", "required in an iTIP message")
+	}
 	if err := checkAttendee("to", to); err != nil {
 		return nil, err
 	}

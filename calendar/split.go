@@ -126,3 +126,38 @@ func oneOff(s *Series) {
 	}
 	s.ExDates, s.Overrides = nil, nil
 }
+
+// Reschedule moves the series to a new first start and keeps its exceptions
+// on the moved pattern: every ExDate and Override.RecurrenceID moves by the
+// same number of days and to the same new time of day, in the series zone
+// (so "18:00 on Tuesdays" becoming "17:30 on Wednesdays" moves each
+// cancelled Tuesday to its Wednesday at 17:30). Overrides keep their own
+// Start. The result is validated; on error s is left unchanged.
+func (s *Series) Reschedule(start time.Time) error {
+	loc, err := loadZone(s.TimeZone)
+	if err != nil {
+		return err
+	}
+	if err := checkInstant("start", start); err != nil {
+		return err
+	}
+	old, nw := s.Start.In(loc), start.In(loc)
+	days := int(DateOf(nw).time().Sub(DateOf(old).time()).Hours() / 24)
+	move := func(t time.Time) time.Time {
+		d := DateOf(t.In(loc)).addDays(days)
+		return time.Date(d.Year, d.Month, d.Day, nw.Hour(), nw.Minute(), 0, 0, loc)
+	}
+	c := s.clone()
+	c.Start = nw
+	for i, t := range c.ExDates {
+		c.ExDates[i] = move(t)
+	}
+	for i := range c.Overrides {
+		c.Overrides[i].RecurrenceID = move(c.Overrides[i].RecurrenceID)
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	*s = *c
+	return nil
+}

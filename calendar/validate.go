@@ -26,8 +26,9 @@ const (
 // UID, texts (length limits, valid UTF-8, no control characters except
 // newlines in descriptions and locations), URL (http or https), time zone
 // ([ValidateTimeZone]), start (whole minutes), duration (1 minute to 24
-// hours, whole minutes), rule ([ValidateRule]), organizer, and that every
-// ExDate and Override names an original occurrence of the rule, once.
+// hours, whole minutes), rule ([ValidateRule]), organizer (when set: feeds
+// need none, iTIP messages require one), and that every ExDate and Override
+// names an original occurrence of the rule, once.
 func (s *Series) Validate() error {
 	_, err := s.check()
 	return err
@@ -65,8 +66,10 @@ func (s *Series) check() (*expansion, error) {
 			return nil, err
 		}
 	}
-	if err := checkPerson("organizer", s.Organizer); err != nil {
-		return nil, err
+	if s.Organizer != (Person{}) {
+		if err := checkPerson("organizer", s.Organizer); err != nil {
+			return nil, err
+		}
 	}
 	if !s.Created.IsZero() && !s.Modified.IsZero() && s.Modified.Before(s.Created) {
 		return nil, fieldErr("modified", "before created")
