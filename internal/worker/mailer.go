@@ -1,0 +1,372 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/natverk/natverk/calendar"
+	"github.com/natverk/natverk/events"
+	"github.com/natverk/natverk/internal/feeds"
+	"github.com/natverk/natverk/internal/links"
+	"github.com/natverk/natverk/internal/natverk"
+	"github.com/natverk/natverk/mailer"
+)
+
+// MailStore is what the mailer reads and records.
+type MailStore interface {
+	natverk.MemberStore
+	natverk.NetworkStore
+	natverk.SeriesStore
+	natverk.MembershipStore
+	natverk.RSVPStore
+	natverk.MailStore
+	natverk.SupportStore
+}
+
+// MailMetrics counts outcomes (nil = none).
+type MailMetrics interface {
+	MailSent(kind string)
+	MailDeferred(kind string)
+	MailBounced(kind string)
+	MailSkipped(kind, reason string)
+}
+
+// Mailer sends the mail an event asks for.
+type Mailer struct {
+	Store    MailStore
+	Composer *mailer.Composer
+	Sender   mailer.Sender
+	Links    *links.Builder
+	Metrics  MailMetrics
+	Log      *slog.Logger
+	// ClaimTTL is how long a send may take before another worker may try
+	// the same message (default 2 minutes).
+	ClaimTTL time.Duration
+	Now      func() time.Time
+}
+
+func (w *Mailer) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Mailer) log() *slog.Logger {
+	if w.Log != nil {
+		return w.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Subjects are the subjects the mailer consumes.
+var MailerSubjects = []string{events.MemberInvited, events.MailQueued}
+
+// Handle handles one event.
+func (w *Mailer) Handle(ctx context.Context, e events.Envelope) error {
+	switch e.Type {
+	case events.MemberInvited:
+		var p events.MembershipPayload
+		if err := e.Decode(&p); err != nil {
+			return events.Permanent(err)
+		}
+		for _, sid := range p.SeriesIDs {
+			job := events.MailPayload{Kind: natverk.MailInvitation, NetworkID: p.NetworkID, SeriesID: sid, MemberID: p.MemberID}
+			if err := w.send(ctx, job); err != nil {
+				return err
+			}
+		}
+		return nil
+	case events.MailQueued:
+		var p events.MailPayload
+		if err := e.Decode(&p); err != nil {
+			return events.Permanent(err)
+		}
+		return w.send(ctx, p)
+	}
+	return nil
+}
+
+// skip is returned by build when a message must not be sent; it is not
+// an error.
+type skip struct{ reason string }
+
+func (s *skip) Error() string { return "skip: " + s.reason }
+
+// send composes and sends one message, exactly once per dedup key.
+func (w *Mailer) send(ctx context.Context, job events.MailPayload) error {
+	msg, rec, err := w.build(ctx, job)
+	var sk *skip
+	if errors.As(err, &sk) {
+		w.log().Info("mail skipped", "kind", job.Kind, "member_id", job.MemberID, "series_id", job.SeriesID, "reason", sk.reason)
+		if w.Metrics != nil {
+			w.Metrics.MailSkipped(job.Kind, sk.reason)
+		}
+		return nil
+	}
+	if err != nil {
+		if c := natverk.ErrorCode(err); c == natverk.ENOTFOUND || c == natverk.EINVALID {
+			return events.Permanent(err)
+		}
+		return err
+	}
+	now := w.now()
+	stored, claimed, err := w.Store.ClaimMail(ctx, *rec, now, w.claimTTL())
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		if stored != nil && stored.Status != natverk.MailSending {
+			return nil // sent (or failed for good) before: a redelivery
+		}
+		return fmt.Errorf("worker: %s is being sent by another worker", rec.Key)
+	}
+	msg.MessageID = stored.MessageID // a repeat after a crash keeps the Message-ID
+	raw, err := w.Composer.Compose(msg)
+	if err != nil {
+		w.Store.CompleteMail(context.WithoutCancel(ctx), rec.Key, natverk.MailFailed, false, "compose: "+err.Error(), 0, w.now())
+		return events.Permanent(fmt.Errorf("worker: compose %s: %w", rec.Key, err))
+	}
+	sendErr := w.Sender.Send(ctx, mailer.Envelope{From: w.Links.BounceAddress(), To: []string{msg.To.Email}}, raw)
+	// The outcome is recorded even when ctx ends: the SMTP server has
+	// answered, and the record is what stops a second copy.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if sendErr == nil {
+		if w.Metrics != nil {
+			w.Metrics.MailSent(job.Kind)
+		}
+		return w.Store.CompleteMail(rctx, rec.Key, natverk.MailSent, false, "", 250, w.now())
+	}
+	code := 0
+	var se *mailer.SendError
+	if errors.As(sendErr, &se) {
+		code = se.Code
+	}
+	if mailer.IsPermanent(sendErr) {
+		w.log().Warn("mail bounced", "kind", job.Kind, "member_id", job.MemberID, "code", code, "err", sendErr)
+		if w.Metrics != nil {
+			w.Metrics.MailBounced(job.Kind)
+		}
+		return w.Store.CompleteMail(rctx, rec.Key, natverk.MailFailed, true, sendErr.Error(), code, w.now())
+	}
+	if d, ok := events.DeliveryOf(ctx); ok && d.Last() {
+		// Nothing retries forever: the last attempt records the failure.
+		w.Store.CompleteMail(rctx, rec.Key, natverk.MailFailed, false, "gave up: "+sendErr.Error(), code, w.now())
+	} else {
+		w.Store.CompleteMail(rctx, rec.Key, "retry", false, sendErr.Error(), code, w.now())
+	}
+	if w.Metrics != nil {
+		w.Metrics.MailDeferred(job.Kind)
+	}
+	return fmt.Errorf("worker: send %s: %w", rec.Key, sendErr)
+}
+
+func (w *Mailer) claimTTL() time.Duration {
+	if w.ClaimTTL > 0 {
+		return w.ClaimTTL
+	}
+	return 2 * time.Minute
+}
+
+// build loads what a message needs and returns it with its bookkeeping
+// record, or a *skip.
+func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Message, *natverk.MailRecord, error) {
+	switch job.Kind {
+	case natverk.MailSupportRequest:
+		return w.buildSupportRequest(ctx, job)
+	case natverk.MailSupportDecided:
+		return w.buildSupportDecided(ctx, job)
+	}
+	m, err := w.Store.FindMemberByID(ctx, job.MemberID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.Erased {
+		return nil, nil, &skip{"member erased"}
+	}
+	if m.Bouncing {
+		return nil, nil, &skip{"address bouncing"}
+	}
+	n, err := w.Store.FindNetworkByID(ctx, job.NetworkID)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := w.Store.FindSeriesByID(ctx, job.SeriesID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := w.Store.FindMembership(ctx, n.ID, m.ID)
+	if err != nil && natverk.ErrorCode(err) != natverk.ENOTFOUND {
+		return nil, nil, err
+	}
+	status := ""
+	if ms != nil {
+		status = ms.Status
+	}
+	switch job.Kind {
+	case natverk.MailRemoved, natverk.MailNetworkClosed:
+		// Sent whatever the status: the member's calendar holds the series.
+	default:
+		// Continuity: invited and joined members get everything, whatever
+		// they answered before; only leaving or unsubscribing stops it.
+		if !natverk.ReceivesInvitations(status) {
+			return nil, nil, &skip{"membership " + status}
+		}
+		if n.Status != natverk.NetworkActive {
+			return nil, nil, &skip{"network closed"}
+		}
+	}
+	answer, occAnswers, err := w.answers(ctx, s.ID, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var occ *time.Time
+	if job.Occurrence != nil {
+		o := job.Occurrence.In(s.Start.Location())
+		occ = &o
+	}
+	seq := job.Sequence
+	if job.Kind == natverk.MailInvitation {
+		seq = s.Sequence
+	}
+	key := natverk.MailKey(job.Kind, m.ID, s.ID, job.Occurrence, seq, "")
+	organizer := calendar.Person{Name: n.Name, Email: w.Links.ReplyAddress(m.ID, s.ID)}
+	cs := feeds.CalendarSeries(s, organizer, w.Links.NetworkPage(n))
+	partstat := calendar.PartStat(answer)
+	if job.Kind == natverk.MailUpdate || partstat == "" {
+		partstat = calendar.NeedsAction
+	}
+	att := calendar.Attendee{Person: calendar.Person{Name: m.Name, Email: m.Email}, PartStat: partstat}
+	stamp := w.now().UTC().Truncate(time.Second)
+	var method string
+	var ics []byte
+	kind := mailer.Kind(job.Kind)
+	switch job.Kind {
+	case natverk.MailInvitation, natverk.MailUpdate, natverk.MailOccurrenceMoved:
+		method = calendar.MethodRequest
+		ics, err = calendar.Request(cs, att, stamp)
+	case natverk.MailOccurrenceCancelled:
+		if occ == nil {
+			return nil, nil, natverk.Invalid(natverk.FieldError{Field: "occurrence", Reason: "is required"})
+		}
+		method = calendar.MethodCancel
+		ics, err = calendar.CancelOccurrence(cs, *occ, att, stamp)
+	case natverk.MailNetworkClosed:
+		method = calendar.MethodCancel
+		ics, err = calendar.CancelSeries(cs, att, stamp)
+	case natverk.MailRemoved:
+		method = calendar.MethodCancel
+		ics, err = calendar.RemoveAttendee(cs, att, stamp)
+	case natverk.MailReminder:
+		// A reminder carries RSVP buttons for its occurrence, no calendar.
+	default:
+		return nil, nil, &skip{"unknown mail kind " + job.Kind}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("worker: calendar for %s: %w", key, err)
+	}
+	c, err := w.content(n, s, cs, m, answer, occ, occAnswers, job)
+	if err != nil {
+		return nil, nil, err
+	}
+	unsubTok := w.Links.UnsubscribeToken(m, n.ID)
+	msg := &mailer.Message{
+		Kind:   kind,
+		Locale: m.Locale,
+		From:   mailer.Address{Name: n.Name, Email: organizer.Email},
+		To:     mailer.Address{Name: m.Name, Email: m.Email},
+		ListID: w.Links.ListID(n),
+		Unsubscribe: &mailer.Unsubscribe{
+			HTTPS:  w.Links.Unsubscribe(unsubTok),
+			Mailto: w.Links.UnsubscribeMailto(unsubTok),
+		},
+		Date:    stamp,
+		Content: c,
+	}
+	if n.ContactEmail != "" {
+		msg.ReplyTo = &mailer.Address{Name: n.ContactName, Email: n.ContactEmail}
+	}
+	if ics != nil {
+		msg.Calendar = &mailer.CalendarPart{Method: method, Data: ics}
+	}
+	if job.Kind != natverk.MailInvitation {
+		first, err := w.Store.FirstMessageID(ctx, m.ID, s.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		msg.InReplyTo = first
+	}
+	rec := &natverk.MailRecord{Key: key, MessageID: w.Links.MessageID(key), Kind: job.Kind, NetworkID: n.ID, SeriesID: s.ID, MemberID: m.ID, To: m.Email}
+	msg.MessageID = rec.MessageID
+	return msg, rec, nil
+}
+
+// answers returns the member's answer to the whole series and to single
+// occurrences.
+func (w *Mailer) answers(ctx context.Context, seriesID, memberID int64) (string, map[int64]string, error) {
+	rs, err := w.Store.FindRSVPs(ctx, natverk.RSVPFilter{SeriesID: seriesID, MemberID: memberID})
+	if err != nil {
+		return "", nil, err
+	}
+	series := ""
+	occ := map[int64]string{}
+	for _, r := range rs {
+		if r.Occurrence.IsZero() {
+			series = r.Answer
+		} else {
+			occ[r.Occurrence.Unix()] = r.Answer
+		}
+	}
+	return series, occ, nil
+}
+
+// content fills the templates' data.
+func (w *Mailer) content(n *natverk.Network, s *natverk.Series, cs *calendar.Series, m *natverk.Member, answer string, occ *time.Time, occAnswers map[int64]string, job events.MailPayload) (mailer.Content, error) {
+	loc := s.Start.Location()
+	c := mailer.Content{
+		NetworkName: n.Name, NetworkURL: w.Links.NetworkPage(n),
+		About: n.Description, Have: n.Have, Need: n.Need,
+		MemberName: m.Name, Summary: s.Summary,
+		Schedule: calendar.Describe(cs, m.Locale),
+		TimeZone: s.TimeZone, Location: s.Location, LocationURL: s.LocationURL,
+		Answer: answer, Note: job.Note,
+	}
+	// The occurrence concerned: the one named, else the next one.
+	var when time.Time
+	switch {
+	case occ != nil:
+		when = *occ
+		c.OldStart = *occ
+		if a, ok := occAnswers[occ.Unix()]; ok {
+			c.Answer = a
+		}
+	default:
+		if next, ok := cs.Next(w.now()); ok {
+			when = next.RecurrenceID
+		} else {
+			when = s.Start
+		}
+	}
+	c.Start, c.End = when.In(loc), when.Add(s.Duration).In(loc)
+	if ex := s.Exception(when); ex != nil && !ex.Cancelled {
+		c.Start, c.End = ex.Start.In(loc), ex.Start.Add(ex.Duration).In(loc)
+		if ex.Location != "" {
+			c.Location = ex.Location
+		}
+	}
+	var rsvpOcc time.Time
+	if job.Kind == natverk.MailReminder && occ != nil {
+		rsvpOcc = *occ
+	}
+	tok := w.Links.RSVPToken(m, s.ID, n.ID, rsvpOcc)
+	c.RSVP.Yes, c.RSVP.Maybe, c.RSVP.No, c.RSVP.Page = w.Links.RSVP(tok, "yes"), w.Links.RSVP(tok, "maybe"), w.Links.RSVP(tok, "no"), w.Links.RSVP(tok, "")
+	fl := w.Links.NetworkFeed(n)
+	c.Subscribe.HTTPS, c.Subscribe.Webcal, c.Subscribe.Google, c.Subscribe.Outlook = fl.HTTPS, fl.Webcal, fl.Google, fl.Outlook
+	unsub := w.Links.Unsubscribe(w.Links.UnsubscribeToken(m, n.ID))
+	c.UnsubscribeURL, c.LeaveURL, c.HideURL = unsub, unsub+"?do=leave", unsub+"?do=hide"
+	return c, nil
+}
