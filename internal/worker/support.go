@@ -37,8 +37,8 @@ func (w *Mailer) buildSupportRequest(ctx context.Context, job events.MailPayload
 	}
 	msg := &mailer.Message{
 		Kind: mailer.SupportRequest, Locale: natverk.LocaleSV,
-		From: mailer.Address{Name: "Nätverk", Email: "natverk@" + w.Links.MailDomain},
-		To:   mailer.Address{Name: "Styrelsen", Email: to},
+		From:   mailer.Address{Name: "Nätverk", Email: "natverk@" + w.Links.MailDomain},
+		To:     mailer.Address{Name: "Styrelsen", Email: to},
 		ListID: w.Links.ListID(n), Date: w.now().UTC(), Content: c,
 	}
 	if n.ContactEmail != "" {
@@ -69,8 +69,8 @@ func (w *Mailer) buildSupportDecided(ctx context.Context, job events.MailPayload
 	}
 	msg := &mailer.Message{
 		Kind: mailer.SupportDecided, Locale: m.Locale,
-		From: mailer.Address{Name: "Nätverk", Email: "natverk@" + w.Links.MailDomain},
-		To:   mailer.Address{Name: m.Name, Email: m.Email},
+		From:   mailer.Address{Name: "Nätverk", Email: "natverk@" + w.Links.MailDomain},
+		To:     mailer.Address{Name: m.Name, Email: m.Email},
 		ListID: w.Links.ListID(n), Date: w.now().UTC(), Content: c,
 	}
 	rec := &natverk.MailRecord{Key: key, MessageID: w.Links.MessageID(key), Kind: job.Kind, NetworkID: n.ID, SeriesID: r.SeriesID, MemberID: m.ID, To: m.Email}
