@@ -366,3 +366,16 @@ func TestParseYAMLSubset(t *testing.T) {
 		})
 	}
 }
+
+// docs/EVENTS.md lists every catalogue subject in its table.
+func TestEventsDocListsCatalogue(t *testing.T) {
+	b, err := os.ReadFile("../docs/EVENTS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ty := range events.Catalogue() {
+		if !strings.Contains(string(b), "| `"+ty.Name+"` | "+fmt.Sprint(ty.Version)+" | `"+ty.Payload.Name()+"` |") {
+			t.Errorf("docs/EVENTS.md has no catalogue row for %s (version %d, %s)", ty.Name, ty.Version, ty.Payload.Name())
+		}
+	}
+}
