@@ -2,6 +2,7 @@ package mailer_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -337,4 +338,11 @@ func icalcheck(t testing.TB, calendars map[string][]byte) {
 	if err != nil {
 		t.Fatalf("icalcheck: %v\n%s", err, out)
 	}
+}
+
+// contextCancelled returns a context that is already cancelled.
+func contextCancelled(t testing.TB) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx, cancel
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"io"
 	"log"
 	"math/big"
@@ -40,6 +39,7 @@ type sink struct {
 	data func(c *smtp.Conn, body []byte) error
 
 	user, password string // when set, AUTH PLAIN is offered and required
+	discard        bool   // count nothing, keep nothing (benchmarks)
 
 	mu        sync.Mutex
 	msgs      []received
@@ -48,14 +48,26 @@ type sink struct {
 	maxInData int
 }
 
-type sinkOption func(*smtp.Server)
+// sinkSetup is what a sinkOption may change before the sink starts.
+type sinkSetup struct {
+	srv         *smtp.Server
+	implicitTLS bool
+}
+
+type sinkOption func(*sinkSetup)
 
 // withTLS makes the sink offer STARTTLS with a fresh self-signed
 // certificate for 127.0.0.1, which pool trusts.
 func withTLS(t testing.TB, pool *x509.CertPool) sinkOption {
 	cert := selfSigned(t)
 	pool.AddCert(cert.Leaf)
-	return func(s *smtp.Server) { s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}} }
+	return func(s *sinkSetup) { s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}} }
+}
+
+// withImplicitTLS makes the sink speak TLS from the first byte (smtps);
+// combine it with withTLS.
+func withImplicitTLS() sinkOption {
+	return func(s *sinkSetup) { s.implicitTLS = true }
 }
 
 func newSink(t testing.TB, configure func(*sink), opts ...sinkOption) *sink {
@@ -77,12 +89,16 @@ func newSink(t testing.TB, configure func(*sink), opts ...sinkOption) *sink {
 	srv.MaxMessageBytes = 10 << 20
 	srv.MaxRecipients = 5
 	srv.ErrorLog = log.New(io.Discard, "", 0)
+	setup := &sinkSetup{srv: srv}
 	for _, o := range opts {
-		o(srv)
+		o(setup)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if setup.implicitTLS {
+		l = tls.NewListener(l, srv.TLSConfig)
 	}
 	s.addr = l.Addr().String()
 	go func() { _ = srv.Serve(l) }()
@@ -136,7 +152,7 @@ func (ss *sinkSession) AuthMechanisms() []string {
 func (ss *sinkSession) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
 		if username != ss.sink.user || password != ss.sink.password {
-			return errors.New("invalid credentials")
+			return smtp.ErrAuthFailed
 		}
 		ss.user = username
 		return nil
@@ -167,11 +183,15 @@ func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *sinkSession) Data(r io.Reader) error {
+	s := ss.sink
+	if s.discard {
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}
 	body, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
-	s := ss.sink
 	s.mu.Lock()
 	s.inData++
 	if s.inData > s.maxInData {
