@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/natverk/natverk/internal/natverk"
+)
+
+const rsvpColumns = `series_id, network_id, member_id, occurrence, answer, source, answered_at, sequence, waitlist, proposed_at, updated_at`
+
+func scanRSVP(row scanner) (*natverk.RSVP, error) {
+	var r natverk.RSVP
+	var occ int64
+	if err := row.Scan(&r.SeriesID, &r.NetworkID, &r.MemberID, &occ, &r.Answer, &r.Source, &r.AnsweredAt, &r.Sequence, &r.Waitlist, &r.Proposed, &r.UpdatedAt); err != nil {
+		return nil, err
+	}
+	if occ != 0 {
+		r.Occurrence = time.Unix(occ, 0).UTC()
+	}
+	r.AnsweredAt, r.UpdatedAt, r.Proposed = utc(r.AnsweredAt), utc(r.UpdatedAt), utcPtr(r.Proposed)
+	return &r, nil
+}
+
+// occKey is the occurrence key column: unix seconds, 0 for the series.
+func occKey(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// RecordRSVP stores an answer if it supersedes the stored one. It locks
+// the member's membership row first, so answers of one member to one
+// network are decided one after the other: of two equal answers arriving
+// at once, one is recorded and the other finds it stored.
+func (db *DB) RecordRSVP(ctx context.Context, r natverk.RSVP) (*natverk.RSVP, bool, error) {
+	var stored *natverk.RSVP
+	var changed bool
+	err := db.write(ctx, func(tx *Tx) error {
+		stored, changed = nil, false
+		s, err := findOneSeries(ctx, tx, false, "id = $1", r.SeriesID)
+		if err != nil {
+			return err
+		}
+		var status string
+		err = tx.QueryRow(ctx, `SELECT ms.status FROM memberships ms JOIN members m ON m.id = ms.member_id
+			WHERE ms.network_id = $1 AND ms.member_id = $2 AND NOT m.erased FOR UPDATE OF ms`, s.NetworkID, r.MemberID).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return natverk.Errorf(natverk.EFORBIDDEN, "The member is not invited to this network.")
+		} else if err != nil {
+			return storeErr("find membership", err)
+		}
+		if !natverk.ReceivesInvitations(status) {
+			return natverk.Errorf(natverk.EFORBIDDEN, "The member has %s the network.", map[string]string{natverk.StatusLeft: "left", natverk.StatusUnsubscribed: "unsubscribed from"}[status])
+		}
+		r.NetworkID = s.NetworkID
+		r.UpdatedAt = tx.now
+		if r.AnsweredAt.IsZero() {
+			r.AnsweredAt = tx.now
+		}
+		r.AnsweredAt = r.AnsweredAt.UTC().Truncate(time.Microsecond)
+		cur, err := scanRSVP(tx.QueryRow(ctx, `SELECT `+rsvpColumns+` FROM rsvps WHERE series_id = $1 AND member_id = $2 AND occurrence = $3`,
+			r.SeriesID, r.MemberID, occKey(r.Occurrence)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			cur = nil
+		} else if err != nil {
+			return storeErr("find answer", err)
+		}
+		replace, ch := r.Supersedes(cur)
+		if !replace {
+			stored = cur
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO rsvps (`+rsvpColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (series_id, member_id, occurrence) DO UPDATE SET answer = excluded.answer, source = excluded.source, answered_at = excluded.answered_at,
+			sequence = excluded.sequence, waitlist = excluded.waitlist, proposed_at = excluded.proposed_at, updated_at = excluded.updated_at`,
+			r.SeriesID, r.NetworkID, r.MemberID, occKey(r.Occurrence), r.Answer, r.Source, r.AnsweredAt, r.Sequence, r.Waitlist, nullTime(r.Proposed), tx.now); err != nil {
+			return storeErr("store answer", err)
+		}
+		stored, changed = &r, ch
+		if !ch {
+			return nil
+		}
+		prev := ""
+		if cur != nil {
+			prev = cur.Answer
+		}
+		tx.emit(natverk.RSVPEvent(&r, prev))
+		if r.Answer == natverk.AnswerYes && status == natverk.StatusInvited {
+			// A yes to the invitation makes the member a member.
+			if _, err := setMembership(ctx, tx, s.NetworkID, r.MemberID, natverk.StatusJoined, r.Source); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return stored, changed, err
+}
+
+// FindRSVPs lists answers.
+func (db *DB) FindRSVPs(ctx context.Context, f natverk.RSVPFilter) ([]*natverk.RSVP, error) {
+	var a args
+	where := []string{"true"}
+	if f.SeriesID != 0 {
+		where = append(where, "series_id = "+a.add(f.SeriesID))
+	}
+	if f.NetworkID != 0 {
+		where = append(where, "network_id = "+a.add(f.NetworkID))
+	}
+	if f.MemberID != 0 {
+		where = append(where, "member_id = "+a.add(f.MemberID))
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+rsvpColumns+` FROM rsvps WHERE `+strings.Join(where, " AND ")+` ORDER BY series_id, member_id, occurrence`, a...)
+	if err != nil {
+		return nil, storeErr("find answers", err)
+	}
+	defer rows.Close()
+	var out []*natverk.RSVP
+	for rows.Next() {
+		r, err := scanRSVP(rows)
+		if err != nil {
+			return nil, storeErr("scan answer", err)
+		}
+		out = append(out, r)
+	}
+	return out, storeErr("find answers", rows.Err())
+}

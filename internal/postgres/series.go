@@ -1,0 +1,313 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/natverk/natverk/events"
+	"github.com/natverk/natverk/internal/natverk"
+)
+
+const seriesColumns = `id, network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, created_at, updated_at`
+
+func scanSeries(row scanner) (*natverk.Series, error) {
+	var s natverk.Series
+	var start time.Time
+	var dur int64
+	if err := row.Scan(&s.ID, &s.NetworkID, &s.UID, &s.Summary, &s.Description, &s.Location, &s.LocationURL, &s.TimeZone, &start, &dur,
+		&s.Rule, &s.Sequence, &s.Status, &s.Capacity, &s.SkipHolidays, &s.SummerBreak, &s.CreatedAt, &s.UpdatedAt); err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("series %d: %w", s.ID, err)
+	}
+	s.Start = time.Date(start.Year(), start.Month(), start.Day(), start.Hour(), start.Minute(), start.Second(), start.Nanosecond(), loc)
+	s.Duration = time.Duration(dur) * time.Second
+	s.CreatedAt, s.UpdatedAt = utc(s.CreatedAt), utc(s.UpdatedAt)
+	return &s, nil
+}
+
+// wallClock returns t's local date and time as a UTC time, the value of
+// a timestamp (without time zone) column.
+func wallClock(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+}
+
+// findSeries returns the series matching where, oldest first, with their
+// exceptions; lock takes their rows FOR UPDATE.
+func findSeries(ctx context.Context, q querier, lock bool, where string, args ...any) ([]*natverk.Series, error) {
+	sql := `SELECT ` + seriesColumns + ` FROM series WHERE ` + where + ` ORDER BY id`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, storeErr("find series", err)
+	}
+	var out []*natverk.Series
+	byID := map[int64]*natverk.Series{}
+	var ids []int64
+	for rows.Next() {
+		s, err := scanSeries(rows)
+		if err != nil {
+			rows.Close()
+			return nil, storeErr("scan series", err)
+		}
+		out = append(out, s)
+		byID[s.ID] = s
+		ids = append(ids, s.ID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, storeErr("find series", err)
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err = q.Query(ctx, `SELECT series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, updated_at
+		FROM series_exceptions WHERE series_id = ANY($1) ORDER BY series_id, recurrence_id`, ids)
+	if err != nil {
+		return nil, storeErr("find exceptions", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ex natverk.Exception
+		var sid, dur int64
+		var start *time.Time
+		if err := rows.Scan(&sid, &ex.RecurrenceID, &ex.Cancelled, &start, &dur, &ex.Summary, &ex.Location, &ex.Description, &ex.Reason, &ex.UpdatedAt); err != nil {
+			return nil, storeErr("scan exception", err)
+		}
+		s := byID[sid]
+		loc := s.Start.Location()
+		ex.RecurrenceID = ex.RecurrenceID.In(loc)
+		if start != nil {
+			ex.Start = start.In(loc)
+		}
+		ex.Duration = time.Duration(dur) * time.Second
+		ex.UpdatedAt = utc(ex.UpdatedAt)
+		s.Exceptions = append(s.Exceptions, ex)
+	}
+	return out, storeErr("find exceptions", rows.Err())
+}
+
+// findOneSeries returns the series with the id; lock takes its row FOR
+// UPDATE.
+func findOneSeries(ctx context.Context, q querier, lock bool, where string, arg any) (*natverk.Series, error) {
+	ss, err := findSeries(ctx, q, lock, where, arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(ss) == 0 {
+		return nil, natverk.Errorf(natverk.ENOTFOUND, "Meeting series not found.")
+	}
+	return ss[0], nil
+}
+
+// CreateSeries stores a series and queues invitations to the network's
+// invitees.
+func (db *DB) CreateSeries(ctx context.Context, s *natverk.Series) (*natverk.Series, error) {
+	var out *natverk.Series
+	err := db.write(ctx, func(tx *Tx) error {
+		n, err := findNetwork(ctx, tx, forShare, "id = $1", s.NetworkID)
+		if err != nil {
+			return err
+		}
+		if n.Status != natverk.NetworkActive {
+			return natverk.Errorf(natverk.ECONFLICT, "The network is closed.")
+		}
+		id, err := insertSeries(ctx, tx, s)
+		if err != nil {
+			return err
+		}
+		out, err = findOneSeries(ctx, tx, false, "id = $1", id)
+		if err != nil {
+			return err
+		}
+		recipients, err := invitees(ctx, tx, s.NetworkID)
+		if err != nil {
+			return err
+		}
+		tx.emit(natverk.MeetingEvent(events.MeetingScheduled, out, tx.now, false))
+		for _, mid := range recipients {
+			tx.emit(natverk.MailEvent(natverk.MailInvitation, n.ID, id, mid, nil, out.Sequence, "", tx.now))
+		}
+		return nil
+	})
+	return out, err
+}
+
+func insertSeries(ctx context.Context, tx *Tx, s *natverk.Series) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO series (network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id`,
+		s.NetworkID, s.UID, s.Summary, s.Description, s.Location, s.LocationURL, s.TimeZone, wallClock(s.Start), int64(s.Duration/time.Second),
+		s.Rule, s.Sequence, natverk.SeriesActive, s.Capacity, s.SkipHolidays, s.SummerBreak, tx.now).Scan(&id)
+	if err != nil {
+		return 0, storeErr("insert series", err)
+	}
+	for _, ex := range s.Exceptions {
+		if err := putException(ctx, tx, id, ex); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+func putException(ctx context.Context, tx *Tx, seriesID int64, ex natverk.Exception) error {
+	_, err := tx.Exec(ctx, `INSERT INTO series_exceptions (series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (series_id, recurrence_id) DO UPDATE SET cancelled = excluded.cancelled, start_at = excluded.start_at, duration_s = excluded.duration_s,
+		summary = excluded.summary, location = excluded.location, description = excluded.description, reason = excluded.reason, updated_at = excluded.updated_at`,
+		seriesID, ex.RecurrenceID.UTC(), ex.Cancelled, nullTime(&ex.Start), int64(ex.Duration/time.Second), ex.Summary, ex.Location, ex.Description, ex.Reason, tx.now)
+	return storeErr("put exception", err)
+}
+
+// FindSeriesByID returns a series.
+func (db *DB) FindSeriesByID(ctx context.Context, id int64) (*natverk.Series, error) {
+	return findOneSeries(ctx, db.pool, false, "id = $1", id)
+}
+
+// FindSeriesByUID returns a series.
+func (db *DB) FindSeriesByUID(ctx context.Context, uid string) (*natverk.Series, error) {
+	return findOneSeries(ctx, db.pool, false, "uid = $1", uid)
+}
+
+// FindSeries lists a network's series.
+func (db *DB) FindSeries(ctx context.Context, networkID int64) ([]*natverk.Series, error) {
+	return findSeries(ctx, db.pool, false, "network_id = $1", networkID)
+}
+
+// activeSeriesForUpdate locks and returns an active series; ECONFLICT if
+// it has ended or was cancelled.
+func activeSeriesForUpdate(ctx context.Context, tx *Tx, id int64) (*natverk.Series, error) {
+	cur, err := findOneSeries(ctx, tx, true, "id = $1", id)
+	if err != nil {
+		return nil, err
+	}
+	if cur.Status != natverk.SeriesActive {
+		return nil, natverk.Errorf(natverk.ECONFLICT, "The meeting series is %s.", cur.Status)
+	}
+	return cur, nil
+}
+
+// UpdateSeries stores the new state of a series.
+func (db *DB) UpdateSeries(ctx context.Context, id int64, next *natverk.Series, significant bool) (*natverk.Series, error) {
+	var out *natverk.Series
+	err := db.write(ctx, func(tx *Tx) error {
+		cur, err := activeSeriesForUpdate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE series SET summary = $1, description = $2, location = $3, location_url = $4, start_local = $5, duration_s = $6, rrule = $7,
+			capacity = $8, sequence = $9, updated_at = $10 WHERE id = $11`,
+			next.Summary, next.Description, next.Location, next.LocationURL, wallClock(next.Start), int64(next.Duration/time.Second), next.Rule,
+			next.Capacity, cur.Sequence+1, tx.now, id); err != nil {
+			return storeErr("update series", err)
+		}
+		out, err = findOneSeries(ctx, tx, false, "id = $1", id)
+		if err != nil {
+			return err
+		}
+		return queueSeriesMail(ctx, tx, out, natverk.MeetingEvent(events.MeetingUpdated, out, tx.now, significant), natverk.MailUpdate, nil)
+	})
+	return out, err
+}
+
+// queueSeriesMail emits ev and one mail.queued of kind per invitee.
+func queueSeriesMail(ctx context.Context, tx *Tx, s *natverk.Series, ev events.Envelope, kind string, occ *time.Time) error {
+	recipients, err := invitees(ctx, tx, s.NetworkID)
+	if err != nil {
+		return err
+	}
+	tx.emit(ev)
+	for _, mid := range recipients {
+		tx.emit(natverk.MailEvent(kind, s.NetworkID, s.ID, mid, occ, s.Sequence, "", tx.now))
+	}
+	return nil
+}
+
+// ChangeOccurrence cancels or moves one occurrence.
+func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.Exception, now time.Time) (*natverk.Series, error) {
+	var out *natverk.Series
+	err := db.write(ctx, func(tx *Tx) error {
+		cur, err := activeSeriesForUpdate(ctx, tx, seriesID)
+		if err != nil {
+			return err
+		}
+		if err := putException(ctx, tx, seriesID, ex); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE series SET sequence = $1, updated_at = $2 WHERE id = $3`, cur.Sequence+1, tx.now, seriesID); err != nil {
+			return storeErr("update series", err)
+		}
+		out, err = findOneSeries(ctx, tx, false, "id = $1", seriesID)
+		if err != nil {
+			return err
+		}
+		ev := natverk.OccurrenceEvent(out, out.Exception(ex.RecurrenceID), tx.now)
+		past := !ex.RecurrenceID.After(now) && (ex.Cancelled || !ex.Start.After(now))
+		if past {
+			// Changes to past occurrences never send iTIP mail.
+			tx.emit(ev)
+			return nil
+		}
+		kind := natverk.MailOccurrenceMoved
+		if ex.Cancelled {
+			kind = natverk.MailOccurrenceCancelled
+		}
+		rid := ex.RecurrenceID.UTC()
+		return queueSeriesMail(ctx, tx, out, ev, kind, &rid)
+	})
+	return out, err
+}
+
+// SplitSeries ends a series and stores its continuation.
+func (db *DB) SplitSeries(ctx context.Context, id int64, ended *natverk.Series, next *natverk.Series) (*natverk.Series, error) {
+	var out *natverk.Series
+	err := db.write(ctx, func(tx *Tx) error {
+		// Lock the network before the series, as CloseNetwork does, so a
+		// close in progress sees the continuation or refuses it.
+		var networkID int64
+		if err := tx.QueryRow(ctx, `SELECT network_id FROM series WHERE id = $1`, id).Scan(&networkID); errors.Is(err, pgx.ErrNoRows) {
+			return natverk.Errorf(natverk.ENOTFOUND, "Meeting series not found.")
+		} else if err != nil {
+			return storeErr("find series", err)
+		}
+		if _, err := findNetwork(ctx, tx, forShare, "id = $1", networkID); err != nil {
+			return err
+		}
+		cur, err := activeSeriesForUpdate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE series SET rrule = $1, sequence = $2, status = $3, updated_at = $4 WHERE id = $5`,
+			ended.Rule, cur.Sequence+1, natverk.SeriesEnded, tx.now, id); err != nil {
+			return storeErr("end series", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM series_exceptions WHERE series_id = $1 AND recurrence_id >= $2`, id, next.Start.UTC()); err != nil {
+			return storeErr("move exceptions", err)
+		}
+		next.NetworkID = cur.NetworkID
+		nid, err := insertSeries(ctx, tx, next)
+		if err != nil {
+			return err
+		}
+		old, err := findOneSeries(ctx, tx, false, "id = $1", id)
+		if err != nil {
+			return err
+		}
+		out, err = findOneSeries(ctx, tx, false, "id = $1", nid)
+		if err != nil {
+			return err
+		}
+		if err := queueSeriesMail(ctx, tx, old, natverk.MeetingEvent(events.MeetingEnded, old, tx.now, true), natverk.MailUpdate, nil); err != nil {
+			return err
+		}
+		return queueSeriesMail(ctx, tx, out, natverk.MeetingEvent(events.MeetingScheduled, out, tx.now, false), natverk.MailInvitation, nil)
+	})
+	return out, err
+}
