@@ -46,7 +46,7 @@ func (s *Series) expansion() (*expansion, error) {
 		if err := e.r.startsAt(e.start); err != nil {
 			return nil, err
 		}
-		if e.rule, err = rrule.NewRRule(e.r.roption(e.start)); err != nil {
+		if e.rule, err = rrule.NewRRule(e.r.roption(floating(e.start), loc)); err != nil {
 			return nil, fieldErr("rule", "%v", err)
 		}
 	}
@@ -73,13 +73,14 @@ var errScan = fmt.Errorf("calendar: expansion stepped through more than %d occur
 // after maxScan starts and then reports errScan from err.
 type origIter struct {
 	next   rrule.Next
+	loc    *time.Location
 	steps  int
 	capped bool
 }
 
 func (e *expansion) originals() *origIter {
 	if e.rule != nil {
-		return &origIter{next: e.rule.Iterator()}
+		return &origIter{next: e.rule.Iterator(), loc: e.loc}
 	}
 	done := false
 	return &origIter{next: func() (time.Time, bool) {
@@ -98,7 +99,12 @@ func (it *origIter) Next() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	it.steps++
-	return it.next()
+	w, ok := it.next()
+	if !ok || it.loc == nil {
+		return w, ok
+	}
+	t, _ := inZone(w, it.loc)
+	return t, true
 }
 
 // err reports whether the walk ended on the cap.

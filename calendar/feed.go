@@ -246,11 +246,7 @@ func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error
 	if s.Cancelled {
 		status = "CANCELLED"
 	}
-	master := e.master(stamp)
-	decorate(master, s.Summary, s.Description, status, fs.Answer, w, fs.Note, "")
-	evs := []*ical.Component{master}
-
-	// Instances: every current override, and every occurrence with a note.
+	// Notes by occurrence, several for one occurrence merged.
 	notes := map[int64]*OccurrenceNote{}
 	var noted []time.Time
 	for i := range fs.Notes {
@@ -267,6 +263,25 @@ func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error
 		notes[key] = n
 		noted = append(noted, n.RecurrenceID)
 	}
+
+	master := e.master(stamp)
+	if e.r == nil {
+		// A one-off event is its only occurrence: its note goes on it.
+		answer, st, text := fs.Answer, status, ""
+		if n := notes[e.start.Unix()]; n != nil && !e.excluded[e.start.Unix()] {
+			answer = cmpOrPartStat(n.Answer, answer)
+			if n.Tentative && !s.Cancelled {
+				st = "TENTATIVE"
+			}
+			text = n.Text
+		}
+		decorate(master, s.Summary, s.Description, st, answer, w, fs.Note, text)
+		return []*ical.Component{master}, nil
+	}
+	decorate(master, s.Summary, s.Description, status, fs.Answer, w, fs.Note, "")
+	evs := []*ical.Component{master}
+
+	// Instances: every current override, and every occurrence with a note.
 	occs := e.overrideOccurrences()
 	have := map[int64]bool{}
 	for _, occ := range occs {

@@ -73,7 +73,7 @@ func ValidateRule(rule string, start time.Time) error {
 	if strings.TrimSpace(rule) == "" {
 		return nil
 	}
-	_, err := checkRule(rule, start)
+	_, err := checkRule(rule, start, 0)
 	return err
 }
 
@@ -84,9 +84,11 @@ type ruleSpan struct {
 	bounded bool      // COUNT or UNTIL
 }
 
-// checkRule parses rule and enforces every limit of ValidateRule.
-func checkRule(rule string, start time.Time) (*ruleSpan, error) {
-	r, err := parseRecur(rule, start.Location())
+// checkRule parses rule and enforces every limit of ValidateRule. With a
+// duration d > 0 it also refuses occurrences that span a DST change.
+func checkRule(rule string, start time.Time, d time.Duration) (*ruleSpan, error) {
+	loc := start.Location()
+	r, err := parseRecur(rule, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +104,7 @@ func checkRule(rule string, start time.Time) (*ruleSpan, error) {
 			return nil, fieldErr("rule", "UNTIL is more than %d years after the start", MaxYears)
 		}
 	}
-	rr, err := rrule.NewRRule(r.roption(start))
+	rr, err := rrule.NewRRule(r.roption(floating(start), loc))
 	if err != nil {
 		return nil, fieldErr("rule", "%v", err)
 	}
@@ -110,12 +112,16 @@ func checkRule(rule string, start time.Time) (*ruleSpan, error) {
 	span := &ruleSpan{r: r, bounded: r.count > 0 || !r.until.IsZero()}
 	perYear := map[int]int{}
 	n := 0
-	for t, ok := next(); ok; t, ok = next() {
+	for w, ok := next(); ok; w, ok = next() {
+		t, kind := inZone(w, loc)
 		if t.After(horizon) {
 			if r.count > 0 {
 				return nil, fieldErr("rule", "COUNT=%d reaches more than %d years after the start", r.count, MaxYears)
 			}
 			break
+		}
+		if err := checkWall("rule", w, t, kind, d, loc); err != nil {
+			return nil, err
 		}
 		n++
 		perYear[t.Year()]++
@@ -131,6 +137,22 @@ func checkRule(rule string, start time.Time) (*ruleSpan, error) {
 		return nil, fieldErr("rule", "yields a single occurrence; leave the rule empty for a one-off event")
 	}
 	return span, nil
+}
+
+// checkWall refuses an occurrence (wall clock w, instant t) that clients
+// would place differently: one in the hour skipped or repeated by a DST
+// change (ical.js, inside Thunderbird, reads both unlike RFC 5545 §3.3.5),
+// or one of duration d that spans a change (clients disagree on its end).
+func checkWall(field string, w, t time.Time, kind wallKind, d time.Duration, loc *time.Location) error {
+	switch {
+	case kind == wallSkipped:
+		return fieldErr(field, "%s does not exist in %s (the clocks skip that hour); choose another time", w.Format("2006-01-02 15:04"), loc)
+	case kind == wallRepeated:
+		return fieldErr(field, "%s happens twice in %s (the clocks go back); choose another time", w.Format("2006-01-02 15:04"), loc)
+	case d > 0 && spansChange(t, d, loc):
+		return fieldErr(field, "the meeting at %s spans a DST change in %s; clients disagree on its end", w.Format("2006-01-02 15:04"), loc)
+	}
+	return nil
 }
 
 // parseRecur parses an RRULE value. A local or DATE UNTIL is read in loc.
@@ -364,9 +386,9 @@ func writeInts(b *strings.Builder, key string, v []int) {
 	}
 }
 
-// roption converts the rule to rrule-go options for a set starting at
-// dtstart, which carries the zone the rule repeats in.
-func (r *recur) roption(dtstart time.Time) rrule.ROption {
+// roption converts the rule to rrule-go options for a set starting at the
+// wall-clock time dtstart (UTC fields); UNTIL becomes wall clock in loc.
+func (r *recur) roption(dtstart time.Time, loc *time.Location) rrule.ROption {
 	o := rrule.ROption{
 		Freq:       r.freq,
 		Dtstart:    dtstart,
@@ -378,7 +400,7 @@ func (r *recur) roption(dtstart time.Time) rrule.ROption {
 		Wkst:       rruleDays[r.wkst],
 	}
 	if !r.until.IsZero() {
-		o.Until = r.until.In(dtstart.Location())
+		o.Until = floating(r.until.In(loc))
 	}
 	for _, d := range r.byDay {
 		w := rruleDays[d.day]
@@ -432,7 +454,7 @@ func (r *recur) startsAt(start time.Time) error {
 	case rrule.DAILY:
 		e.interval = 366 * 10000
 	}
-	rr, err := rrule.NewRRule(e.roption(period))
+	rr, err := rrule.NewRRule(e.roption(period, time.UTC))
 	if err != nil {
 		return fieldErr("rule", "%v", err)
 	}

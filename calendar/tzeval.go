@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,10 +13,19 @@ import (
 // vzone evaluates a VTIMEZONE as found in a file: it answers which UTC
 // offset applies at an instant or to a wall-clock time. It serves replies
 // whose TZID names no zone the package knows (Outlook's display names), and
-// the tests of the generator.
+// the tests of the generator. It caches the onsets it has expanded, so it
+// belongs to one goroutine.
 type vzone struct {
-	tzid string
-	obs  []vobservance
+	tzid    string
+	obs     []vobservance
+	changes []change // onsets expanded so far, by instant
+	through time.Time
+}
+
+// change is one onset: from the instant at, offset to applies.
+type change struct {
+	at       time.Time
+	from, to int
 }
 
 // vobservance is one STANDARD or DAYLIGHT: onsets are wall-clock times (as
@@ -95,54 +105,54 @@ func observanceRule(v string, start time.Time, from int) *rrule.RRule {
 	return r
 }
 
-// lastOnset returns the latest onset of o at or before the instant t.
-func (o *vobservance) lastOnset(t time.Time) (time.Time, bool) {
-	shift := time.Duration(o.from) * time.Second
-	var best time.Time
-	found := false
-	consider := func(w time.Time) {
-		at := w.Add(-shift)
-		if !at.After(t) && (!found || at.After(best)) {
-			best, found = at, true
+// expandThrough makes sure every onset up to the instant t is in changes.
+func (z *vzone) expandThrough(t time.Time) {
+	if !z.through.IsZero() && t.Before(z.through) {
+		return
+	}
+	// Expand a few years beyond what was asked, so that walking through
+	// the hours of a range does not expand again and again.
+	limit := time.Date(t.Year()+4, 1, 1, 0, 0, 0, 0, time.UTC)
+	z.changes = z.changes[:0]
+	for _, o := range z.obs {
+		shift := time.Duration(o.from) * time.Second
+		add := func(w time.Time) { z.changes = append(z.changes, change{at: w.Add(-shift), from: o.from, to: o.to}) }
+		add(o.start)
+		for _, w := range o.rdates {
+			add(w)
 		}
-	}
-	consider(o.start)
-	for _, w := range o.rdates {
-		consider(w)
-	}
-	if o.rule != nil {
+		if o.rule == nil {
+			continue
+		}
 		next := o.rule.Iterator()
 		for i := 0; i < maxObservanceYears; i++ {
 			w, ok := next()
-			if !ok || w.Add(-shift).After(t) {
+			if !ok || w.After(limit) {
 				break
 			}
-			consider(w)
+			if !w.Equal(o.start) {
+				add(w)
+			}
 		}
 	}
-	return best, found
+	slices.SortStableFunc(z.changes, func(a, b change) int { return a.at.Compare(b.at) })
+	z.through = limit.Add(-48 * time.Hour)
 }
 
 // offsetAt returns the UTC offset in seconds at instant t. Before every
 // onset, the TZOFFSETFROM of the earliest one applies.
 func (z *vzone) offsetAt(t time.Time) int {
-	var best time.Time
-	off, found := 0, false
-	for i := range z.obs {
-		if at, ok := z.obs[i].lastOnset(t); ok && (!found || at.After(best)) {
-			best, off, found = at, z.obs[i].to, true
+	z.expandThrough(t)
+	i, _ := slices.BinarySearchFunc(z.changes, t, func(c change, t time.Time) int {
+		if c.at.After(t) {
+			return 1
 		}
+		return -1
+	})
+	if i == 0 {
+		return z.changes[0].from
 	}
-	if found {
-		return off
-	}
-	first := z.obs[0]
-	for _, o := range z.obs[1:] {
-		if o.start.Add(-time.Duration(o.from) * time.Second).Before(first.start.Add(-time.Duration(first.from) * time.Second)) {
-			first = o
-		}
-	}
-	return first.from
+	return z.changes[i-1].to
 }
 
 // toUTC returns the instant of a wall-clock time (given as UTC fields). An

@@ -61,8 +61,14 @@ func (s *Series) check() (*expansion, error) {
 	if err := checkDuration("duration", s.Duration); err != nil {
 		return nil, err
 	}
+	start := s.Start.In(loc)
 	if s.Rule != "" {
-		if _, err := checkRule(s.Rule, s.Start.In(loc)); err != nil {
+		if _, err := checkRule(s.Rule, start, s.Duration); err != nil {
+			return nil, err
+		}
+	} else {
+		t, kind := inZone(floating(start), loc)
+		if err := checkWall("start", floating(start), t, kind, s.Duration, loc); err != nil {
 			return nil, err
 		}
 	}
@@ -151,6 +157,13 @@ func (s *Series) checkExceptions(e *expansion) error {
 		}
 		if o.Duration != 0 {
 			if err := checkDuration(field+".duration", o.Duration); err != nil {
+				return err
+			}
+		}
+		if occ := e.occurrence(rid, &o); !o.Cancelled {
+			w := floating(occ.Start)
+			t, kind := inZone(w, e.loc)
+			if err := checkWall(field+".start", w, t, kind, occ.End.Sub(occ.Start), e.loc); err != nil {
 				return err
 			}
 		}
