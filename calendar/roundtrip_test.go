@@ -31,7 +31,7 @@ func roundTripSeries() map[string]*Series {
 	exceptions := networkSeries()
 	exceptions.ExDates = []time.Time{at(2025, 3, 11, 18, 0), at(2027, 10, 12, 18, 0)}
 	exceptions.Overrides = []Override{
-		{RecurrenceID: at(2025, 4, 8, 18, 0), Start: at(2025, 4, 9, 17, 30)},  // moved a day
+		{RecurrenceID: at(2025, 4, 8, 18, 0), Start: at(2025, 4, 9, 17, 30)},   // moved a day
 		{RecurrenceID: at(2026, 10, 13, 18, 0), Start: at(2026, 11, 2, 18, 0)}, // moved past the next DST change
 		{RecurrenceID: at(2028, 3, 14, 18, 0), Duration: 3 * time.Hour, Summary: "Årsmöte"},
 		{RecurrenceID: at(2029, 5, 8, 18, 0), Cancelled: true},
