@@ -57,10 +57,19 @@ func (db *DB) FindMemberByEmail(ctx context.Context, email string) (*natverk.Mem
 	return m, storeErr("find member", err)
 }
 
+// searchVector is the expression of the members_search index: a
+// tsvector whose lexemes are exactly the words of search_text. Matching
+// the words as Go split them (natverk.Words), rather than re-parsing the
+// text with to_tsvector, is what makes a search find the same members as
+// on SQLite: PostgreSQL's parser would split "1e2e3" into "1e2" and "e3".
+const searchVector = `array_to_tsvector(array_remove(string_to_array(search_text, ' '), ''))`
+
 // prefixQuery builds the tsquery text matching members who have, for
-// every word, a word starting with it: 'w1':* & 'w2':*. Words hold only
+// every word, a word starting with it: 'w1':* & 'w2':*. Lexemes compare
+// bytewise, so the prefix match is the same as SQLite's. Words hold only
 // letters and digits, but are quoted and escaped all the same; the text
-// is passed as a parameter.
+// is passed as a parameter and cast to tsquery, which takes quoted
+// lexemes as they are.
 func prefixQuery(words []string) string {
 	terms := make([]string, len(words))
 	for i, w := range words {
@@ -75,7 +84,7 @@ func prefixQuery(words []string) string {
 func memberWhere(f natverk.MemberFilter, a *args) string {
 	where := []string{"NOT erased"}
 	if words := f.QueryWords(); len(words) > 0 {
-		where = append(where, `to_tsvector('simple', search_text) @@ to_tsquery('simple', `+a.add(prefixQuery(words))+`)`)
+		where = append(where, searchVector+` @@ `+a.add(prefixQuery(words))+`::tsquery`)
 	}
 	if f.Town != "" {
 		where = append(where, "town_key = "+a.add(f.Town))

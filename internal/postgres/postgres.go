@@ -12,9 +12,10 @@
 // where a decision reads what it changes.
 //
 // Directory search matches the SQLite store exactly: both index the same
-// folded words computed in Go (natverk.Words); PostgreSQL searches them
-// with a GIN index on to_tsvector('simple', search_text) and sorts by the
-// folded name in byte order (COLLATE "C").
+// folded words computed in Go (natverk.Words). PostgreSQL keeps them as
+// the lexemes of a tsvector in a GIN index and finds word prefixes with a
+// tsquery ('w1':* & 'w2':*); it sorts by the folded name in byte order
+// (COLLATE "C"), as SQLite does.
 package postgres
 
 import (

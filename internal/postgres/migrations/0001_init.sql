@@ -33,8 +33,11 @@ CREATE INDEX members_town ON members (town_key);
 CREATE INDEX members_industry ON members (industry_key);
 CREATE INDEX members_company ON members (company_key);
 CREATE INDEX members_sort ON members (sort_key COLLATE "C", id);
--- Word-prefix search: the query is to_tsquery('simple', 'w1:* & w2:*').
-CREATE INDEX members_search ON members USING gin (to_tsvector('simple', search_text));
+-- Word-prefix search. The lexemes are exactly the words of search_text,
+-- split on the spaces Go put there, not re-parsed by a text search parser
+-- (which splits "1e2e3" into "1e2" and "e3"); the query is a tsquery
+-- 'w1':* & 'w2':* built from the same words.
+CREATE INDEX members_search ON members USING gin (array_to_tsvector(array_remove(string_to_array(search_text, ' '), '')));
 
 CREATE TABLE networks (
     id              bigserial   PRIMARY KEY,
