@@ -1,6 +1,7 @@
 package mailer_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +44,7 @@ type sink struct {
 	discard        bool   // count nothing, keep nothing (benchmarks)
 
 	mu        sync.Mutex
+	trace     bytes.Buffer // the whole protocol exchange, both directions
 	msgs      []received
 	sessions  int
 	inData    int
@@ -89,6 +92,9 @@ func newSink(t testing.TB, configure func(*sink), opts ...sinkOption) *sink {
 	srv.MaxMessageBytes = 10 << 20
 	srv.MaxRecipients = 5
 	srv.ErrorLog = log.New(io.Discard, "", 0)
+	if !s.discard {
+		srv.Debug = traceWriter{s}
+	}
 	setup := &sinkSetup{srv: srv}
 	for _, o := range opts {
 		o(setup)
@@ -125,6 +131,29 @@ func (s *sink) sessionCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sessions
+}
+
+// traceWriter records the protocol exchange for commandCount.
+type traceWriter struct{ s *sink }
+
+func (w traceWriter) Write(p []byte) (int, error) {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	return w.s.trace.Write(p)
+}
+
+// commandCount counts the client commands named cmd (e.g. "NOOP") the sink
+// has seen, on all sessions.
+func (s *sink) commandCount(cmd string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, line := range strings.Split(s.trace.String(), "\r\n") {
+		if strings.EqualFold(line, cmd) {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *sink) maxConcurrentData() int {

@@ -17,9 +17,10 @@ import (
 const (
 	DefaultSMTPPool    = 4
 	DefaultSMTPTimeout = 30 * time.Second
-	// idleCheck is how long a pooled connection may sit unused before it is
-	// checked with NOOP; relays close idle sessions after a few minutes.
-	idleCheck = 30 * time.Second
+	// defaultIdleCheck is how long a pooled connection may sit unused
+	// before it is checked with NOOP; relays close idle sessions after a few
+	// minutes.
+	defaultIdleCheck = 30 * time.Second
 )
 
 // SMTPOptions configures [NewSMTP].
@@ -52,6 +53,7 @@ type SMTP struct {
 	timeout   time.Duration
 	helloName string
 	tls       *tls.Config
+	idleCheck time.Duration
 	limiter   *rate.Limiter // nil: unlimited
 	slots     chan struct{} // one token per message in flight
 
@@ -98,6 +100,7 @@ func NewSMTP(rawURL string, opts SMTPOptions) (*SMTP, error) {
 		timeout:   opts.Timeout,
 		helloName: opts.HelloName,
 		tls:       opts.TLSConfig,
+		idleCheck: defaultIdleCheck,
 		limiter:   limiter,
 		slots:     make(chan struct{}, opts.Pool),
 	}, nil
@@ -188,7 +191,7 @@ func (s *SMTP) get(ctx context.Context) (*smtpConn, bool, error) {
 		sc := s.idle[n-1]
 		s.idle = s.idle[:n-1]
 		s.mu.Unlock()
-		if time.Since(sc.lastUsed) <= idleCheck {
+		if time.Since(sc.lastUsed) <= s.idleCheck {
 			return sc, true, nil
 		}
 		if err := s.noop(ctx, sc); err == nil {

@@ -270,6 +270,12 @@ func TestSMTPReusesConnection(t *testing.T) {
 	if got := sender.Sessions(); got != 1 {
 		t.Errorf("Sessions() = %d, want 1", got)
 	}
+	if got := s.commandCount("NOOP"); got != 0 {
+		t.Errorf("%d NOOPs on a busy connection, want none", got)
+	}
+	if got := s.commandCount("RSET"); got != 12 {
+		t.Errorf("%d RSETs, want one after each of the 12 failed transactions", got)
+	}
 	for i, m := range s.messages() {
 		if !strings.Contains(string(m.Data), "\r\n.leading dot\r\n") {
 			t.Fatalf("message %d: dot-stuffing did not round-trip:\n%s", i, m.Data)
@@ -305,6 +311,38 @@ func TestSMTPRedialsBrokenConnection(t *testing.T) {
 	}
 	if got := sender.Sessions(); got != 2 {
 		t.Errorf("Sessions() = %d, want 2 (one redial)", got)
+	}
+}
+
+// TestSMTPIdleCheck: a pooled session idle longer than the idle check is
+// tested with NOOP before reuse, and replaced when the NOOP fails.
+func TestSMTPIdleCheck(t *testing.T) {
+	var mu sync.Mutex
+	var last *smtp.Conn
+	s := newSink(t, func(s *sink) {
+		s.data = func(c *smtp.Conn, _ []byte) error { mu.Lock(); last = c; mu.Unlock(); return nil }
+	})
+	sender := newSMTP(t, s.url(""), mailer.SMTPOptions{Pool: 1})
+	mailer.SetIdleCheck(sender, 0) // every reuse counts as idle
+	for i := range 5 {
+		if err := sender.Send(t.Context(), testEnvelope("asa@example.org"), testRaw(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.commandCount("NOOP"); got != 4 {
+		t.Errorf("%d NOOPs for 4 reuses of an idle session, want 4", got)
+	}
+	mu.Lock()
+	_ = last.Conn().Close()
+	mu.Unlock()
+	if err := sender.Send(t.Context(), testEnvelope("asa@example.org"), testRaw(6)); err != nil {
+		t.Fatalf("Send after the idle session died: %v", err)
+	}
+	if got := sender.Sessions(); got != 2 {
+		t.Errorf("Sessions() = %d, want 2", got)
+	}
+	if got := len(s.messages()); got != 6 {
+		t.Errorf("sink received %d messages, want 6", got)
 	}
 }
 
