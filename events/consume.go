@@ -228,9 +228,9 @@ type delivery struct {
 // until Stop is called or ctx ends (which stops at once, like Stop with an
 // expired deadline).
 //
-// A handler error is retried after cfg.Backoff (NakWithDelay); a permanent
-// error, a message that cannot be decoded, a panic on the last delivery,
-// or a failure on the last allowed delivery sends the message to
+// A handler error (a panic counts as one) is retried after cfg.Backoff
+// (NakWithDelay); a permanent error, a message that cannot be decoded, or a
+// failure on the last allowed delivery sends the message to
 // natverk.dlq.<name> (see [DeadLetter]) and terminates it. A message
 // waiting for its retry does not hold up the ones behind it.
 func Consume(ctx context.Context, js jetstream.JetStream, stream string, cfg ConsumerConfig, h Handler) (*Consumer, error) {
@@ -328,6 +328,10 @@ func (c *Consumer) ensureConsumer(ctx context.Context) error {
 	return nil
 }
 
+// pullExpiry is how long one pull request waits on the server; the
+// client's idle heartbeat is half of it.
+const pullExpiry = 5 * time.Second
+
 // fetch pulls messages and hands them to the workers until the consumer
 // stops. It recreates the message iterator (and the consumer, if it was
 // deleted) after an error.
@@ -337,7 +341,9 @@ func (c *Consumer) fetch() {
 		c.mu.Lock()
 		cons := c.cons
 		c.mu.Unlock()
-		it, err := cons.Messages(jetstream.PullMaxMessages(c.cfg.Concurrency))
+		// Short pull requests with heartbeats: a lost request (a deleted
+		// consumer, a moved leader) is noticed within seconds.
+		it, err := cons.Messages(jetstream.PullMaxMessages(c.cfg.Concurrency), jetstream.PullExpiry(pullExpiry))
 		if err == nil && !c.setIter(it) {
 			it.Stop()
 			return

@@ -389,11 +389,11 @@ func assertAcked(t *testing.T, js jetstream.JetStream, name string) {
 // message is not redelivered to another instance meanwhile.
 func TestConsumeHeartbeat(t *testing.T) {
 	js := setup(t)
-	cfg := events.ConsumerConfig{Name: "slow", Subjects: []string{events.MemberInvited}, AckWait: 400 * time.Millisecond}
+	cfg := events.ConsumerConfig{Name: "slow", Subjects: []string{events.MemberInvited}, AckWait: time.Second}
 	var runs atomic.Int32
 	h := func(ctx context.Context, e events.Envelope) error {
 		runs.Add(1)
-		time.Sleep(1200 * time.Millisecond)
+		time.Sleep(2500 * time.Millisecond)
 		return nil
 	}
 	consume(t, js, cfg, h)

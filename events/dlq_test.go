@@ -262,5 +262,5 @@ func TestConsumeRecreatesDeletedConsumer(t *testing.T) {
 	publish(t, js, invited(t, 2))
 	// The recreated consumer starts from the beginning of the stream
 	// (DeliverAll): both events come again, as at-least-once allows.
-	waitFor(t, 15*time.Second, "events after the consumer was deleted", func() bool { return runs.Load() >= 2 })
+	waitFor(t, 30*time.Second, "events after the consumer was deleted", func() bool { return runs.Load() >= 2 })
 }

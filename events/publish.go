@@ -165,6 +165,16 @@ func (p *Publisher) PublishBatch(ctx context.Context, es []Envelope) []error {
 		if f == nil {
 			return
 		}
+		// An ack that already came wins over a deadline or a closed
+		// connection.
+		select {
+		case <-f.Ok():
+			return
+		case err := <-f.Err():
+			errs[i] = fmt.Errorf("events: publish %s (%s): %w", es[i].ID, es[i].Type, err)
+			return
+		default:
+		}
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():

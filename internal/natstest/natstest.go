@@ -71,8 +71,8 @@ func JetStream(tb testing.TB, servers ...*embedded.NATS) jetstream.JetStream {
 // (shutting one down earlier is fine).
 func RunCluster(tb testing.TB, n int) []*embedded.NATS {
 	tb.Helper()
-	if n < 1 {
-		tb.Fatalf("natstest: RunCluster needs at least one node, got %d", n)
+	if n < 2 {
+		tb.Fatalf("natstest: RunCluster needs at least 2 nodes, got %d (use Run for one server)", n)
 	}
 	var lastErr error
 	// Route ports are chosen before the servers start (every node must know
@@ -128,6 +128,10 @@ func startCluster(tb testing.TB, n, attempt int) ([]*embedded.NATS, error) {
 			return nil, err
 		}
 	}
+	if err := waitPeers(ctx, nodes); err != nil {
+		shutdown()
+		return nil, err
+	}
 	for _, s := range nodes {
 		tb.Cleanup(s.Shutdown)
 	}
@@ -152,4 +156,24 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// waitPeers waits until the JetStream meta leader knows every node with its
+// stats: before that, placing a stream with one replica per node fails
+// with "no suitable peers for placement".
+func waitPeers(ctx context.Context, nodes []*embedded.NATS) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		for _, s := range nodes {
+			if s.Server().JetStreamIsLeader() && len(s.Server().JetStreamClusterPeers()) == len(nodes) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("natstest: the JetStream meta leader does not see all %d nodes: %w", len(nodes), ctx.Err())
+		case <-t.C:
+		}
+	}
 }
