@@ -167,6 +167,9 @@ func parseRecur(rule string, loc *time.Location) (*recur, error) {
 	r := &recur{interval: 1, wkst: time.Monday}
 	seen := map[string]bool{}
 	for part := range strings.SplitSeq(s, ";") {
+		if strings.TrimSpace(part) == "" {
+			continue // "FREQ=WEEKLY;" as some clients write it
+		}
 		key, value, ok := strings.Cut(part, "=")
 		key = strings.ToUpper(strings.TrimSpace(key))
 		value = strings.ToUpper(strings.TrimSpace(value))
