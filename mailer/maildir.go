@@ -65,7 +65,7 @@ func (m *Maildir) Send(ctx context.Context, env Envelope, raw []byte) error {
 		return &SendError{Err: invalidf("message is empty")}
 	}
 	if err := ctx.Err(); err != nil {
-		return &SendError{Temporary: true, Err: fmt.Errorf("mailer: maildir: %w", err)}
+		return &SendError{Temporary: true, Err: fmt.Errorf("maildir: %w", err)}
 	}
 	name, err := m.uniqueName()
 	if err != nil {
@@ -78,11 +78,11 @@ func (m *Maildir) Send(ctx context.Context, env Envelope, raw []byte) error {
 	body.Write(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")))
 	if err := writeSynced(tmp, body.Bytes()); err != nil {
 		_ = os.Remove(tmp)
-		return &SendError{Temporary: true, Err: fmt.Errorf("mailer: maildir: %w", err)}
+		return &SendError{Temporary: true, Err: fmt.Errorf("maildir: %w", err)}
 	}
 	if err := os.Rename(tmp, filepath.Join(m.dir, "new", name)); err != nil {
 		_ = os.Remove(tmp)
-		return &SendError{Temporary: true, Err: fmt.Errorf("mailer: maildir: %w", err)}
+		return &SendError{Temporary: true, Err: fmt.Errorf("maildir: %w", err)}
 	}
 	return nil
 }
@@ -93,14 +93,14 @@ func (m *Maildir) uniqueName() (string, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return "", fmt.Errorf("mailer: maildir: %w", ErrClosed)
+		return "", fmt.Errorf("maildir: %w", ErrClosed)
 	}
 	m.seq++
 	n := m.seq
 	m.mu.Unlock()
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
-		return "", fmt.Errorf("mailer: maildir: %w", err)
+		return "", fmt.Errorf("maildir: %w", err)
 	}
 	now := time.Now()
 	return strconv.FormatInt(now.Unix(), 10) +

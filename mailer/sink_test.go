@@ -67,6 +67,11 @@ func withTLS(t testing.TB, pool *x509.CertPool) sinkOption {
 	return func(s *sinkSetup) { s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}} }
 }
 
+// withSMTPUTF8 makes the sink advertise SMTPUTF8 (RFC 6531).
+func withSMTPUTF8() sinkOption {
+	return func(s *sinkSetup) { s.srv.EnableSMTPUTF8 = true }
+}
+
 // withImplicitTLS makes the sink speak TLS from the first byte (smtps);
 // combine it with withTLS.
 func withImplicitTLS() sinkOption {

@@ -131,12 +131,12 @@ func (s *SMTP) Send(ctx context.Context, env Envelope, raw []byte) error {
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
-		return &SendError{Temporary: true, Err: fmt.Errorf("mailer: waiting for an SMTP connection: %w", ctx.Err())}
+		return &SendError{Temporary: true, Err: fmt.Errorf("waiting for an SMTP connection: %w", ctx.Err())}
 	}
 	defer func() { <-s.slots }()
 	if s.limiter != nil {
 		if err := s.limiter.Wait(ctx); err != nil {
-			return &SendError{Temporary: true, Err: fmt.Errorf("mailer: waiting for the send rate limit: %w", err)}
+			return &SendError{Temporary: true, Err: fmt.Errorf("waiting for the send rate limit: %w", err)}
 		}
 	}
 
@@ -145,6 +145,10 @@ func (s *SMTP) Send(ctx context.Context, env Envelope, raw []byte) error {
 		return classify(err)
 	}
 	st, err := s.transact(ctx, sc, env, raw)
+	if errors.Is(err, ErrInvalid) {
+		s.put(sc) // refused before any command: the session is untouched
+		return classify(err)
+	}
 	if err != nil && reused && st == stageMail && !isReply(err) && ctx.Err() == nil {
 		// The relay dropped a pooled session before we used it again. It
 		// accepted nothing, so a fresh session may carry the message.
@@ -155,7 +159,6 @@ func (s *SMTP) Send(ctx context.Context, env Envelope, raw []byte) error {
 		st, err = s.transact(ctx, sc, env, raw)
 	}
 	if err == nil {
-		sc.sent++
 		s.put(sc)
 		return nil
 	}
@@ -163,7 +166,7 @@ func (s *SMTP) Send(ctx context.Context, env Envelope, raw []byte) error {
 	if ctx.Err() != nil && !isReply(err) {
 		err = fmt.Errorf("%w: %w", ctx.Err(), err)
 	}
-	return classify(fmt.Errorf("mailer: smtp %s <%s> at %s: %w", st, env.To[0], s.target.addr, err))
+	return classify(fmt.Errorf("smtp %s <%s> at %s: %w", st, env.To[0], s.target.addr, err))
 }
 
 // isReply reports whether err is an SMTP reply from the server, after
@@ -180,7 +183,7 @@ func (s *SMTP) get(ctx context.Context) (*smtpConn, bool, error) {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
-			return nil, false, fmt.Errorf("mailer: smtp: %w", ErrClosed)
+			return nil, false, fmt.Errorf("smtp: %w", ErrClosed)
 		}
 		n := len(s.idle)
 		if n == 0 {
@@ -211,7 +214,7 @@ func (s *SMTP) noop(ctx context.Context, sc *smtpConn) error {
 func (s *SMTP) connect(ctx context.Context) (*smtpConn, error) {
 	sc, err := s.dial(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("mailer: smtp: %w", err)
+		return nil, fmt.Errorf("smtp: %w", err)
 	}
 	s.mu.Lock()
 	s.dials++

@@ -21,7 +21,6 @@ type smtpConn struct {
 	client   *smtp.Client
 	raw      net.Conn // the TCP connection under any TLS layer
 	lastUsed time.Time
-	sent     int  // messages delivered on this connection
 	broken   bool // the socket was closed under a transaction
 }
 
@@ -205,6 +204,11 @@ func (s *SMTP) transact(ctx context.Context, sc *smtpConn, env Envelope, raw []b
 	}()
 
 	opts := &smtp.MailOptions{Size: int64(len(raw)), UTF8: !isASCII(env.From) || !isASCII(env.To[0])}
+	if opts.UTF8 {
+		if ok, _ := sc.client.Extension("SMTPUTF8"); !ok {
+			return stageMail, invalidf("%s does not support SMTPUTF8, needed for the address %s", s.target.addr, env.To[0])
+		}
+	}
 	if err := sc.client.Mail(env.From, opts); err != nil {
 		return stageMail, err
 	}

@@ -577,6 +577,30 @@ func TestSMTPEnvelopeRejected(t *testing.T) {
 	}
 }
 
+// TestSMTPUTF8Addresses: an internationalized address needs a relay with
+// SMTPUTF8; without one the message can never go out that way (permanent).
+func TestSMTPUTF8Addresses(t *testing.T) {
+	plain := newSink(t, nil)
+	sender := newSMTP(t, plain.url(""), mailer.SMTPOptions{Pool: 1})
+	err := sender.Send(t.Context(), testEnvelope("åsa@exempel.se"), testRaw(1))
+	checkInvalid(t, err, "SMTPUTF8")
+	if err := sender.Send(t.Context(), testEnvelope("asa@example.org"), testRaw(2)); err != nil {
+		t.Fatalf("ASCII address after the refusal: %v", err)
+	}
+	if got := plain.sessionCount(); got != 1 {
+		t.Errorf("%d sessions, want the session kept after the refusal", got)
+	}
+
+	intl := newSink(t, nil, withSMTPUTF8())
+	sender = newSMTP(t, intl.url(""), mailer.SMTPOptions{})
+	if err := sender.Send(t.Context(), testEnvelope("åsa@exempel.se"), testRaw(3)); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := intl.messages(); len(msgs) != 1 || msgs[0].To != "åsa@exempel.se" {
+		t.Errorf("received %+v, want one message to åsa@exempel.se", msgs)
+	}
+}
+
 // TestSMTPClose: Send after Close fails with ErrClosed, temporary.
 func TestSMTPClose(t *testing.T) {
 	s := newSink(t, nil)
