@@ -32,7 +32,7 @@
 // A [Sender] delivers raw bytes: [SMTP] keeps a pool of reused connections to
 // a relay (RFC 5321, STARTTLS per RFC 3207, implicit TLS per RFC 8314,
 // enhanced status codes per RFC 3463), [Maildir] writes files for the
-// embedded mode. Failures come back as [*SendError]; [IsPermanent] tells a
+// embedded mode. Failures come back as [SendError]; [IsPermanent] tells a
 // worker whether to give up (5xx replies, invalid input) or retry later.
 //
 // The package never logs; it returns errors prefixed "mailer: ".

@@ -12,7 +12,7 @@ type Envelope struct {
 // concurrent use.
 type Sender interface {
 	// Send delivers raw (a complete message with CRLF line ends) to the
-	// envelope recipient. Any error is a [*SendError]; [IsPermanent] says
+	// envelope recipient. Any error is a [SendError]; [IsPermanent] says
 	// whether to retry. Send honours ctx's deadline and cancellation.
 	Send(ctx context.Context, env Envelope, raw []byte) error
 	// Close releases connections and files. Send after Close fails with an

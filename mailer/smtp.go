@@ -119,7 +119,7 @@ func newLimiter(perSecond float64) (*rate.Limiter, error) {
 }
 
 // Send delivers raw to env.To[0]. It waits for a free connection and for
-// the rate limit, both bounded by ctx. Errors are [*SendError]: a 5xx reply
+// the rate limit, both bounded by ctx. Errors are [SendError] values: a 5xx reply
 // or invalid input is permanent, anything else temporary.
 func (s *SMTP) Send(ctx context.Context, env Envelope, raw []byte) error {
 	if err := checkEnvelope(env); err != nil {
