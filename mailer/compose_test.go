@@ -239,6 +239,9 @@ func checkHTML(t *testing.T, m *mailer.Message, html []byte) {
 	if !strings.HasPrefix(s, "<!DOCTYPE html>") || !strings.Contains(s, `lang="`+m.Locale+`"`) {
 		t.Errorf("HTML does not start with a doctype and lang=%q", m.Locale)
 	}
+	if err := balanced(s); err != nil {
+		t.Errorf("HTML is not well nested: %v", err)
+	}
 	c := &m.Content
 	links := hrefs(s)
 	for _, link := range []string{c.RSVP.Yes, c.RSVP.Maybe, c.RSVP.No, c.UnsubscribeURL, c.LeaveURL, c.HideURL,
@@ -247,6 +250,30 @@ func checkHTML(t *testing.T, m *mailer.Message, html []byte) {
 			t.Errorf("HTML lacks a link to %s", link)
 		}
 	}
+}
+
+var htmlTag = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>`)
+
+// balanced checks that every non-void element is closed in order.
+func balanced(doc string) error {
+	void := map[string]bool{"br": true, "meta": true, "hr": true}
+	var stack []string
+	for _, m := range htmlTag.FindAllStringSubmatch(doc, -1) {
+		name := strings.ToLower(m[2])
+		switch {
+		case void[name]:
+		case m[1] == "":
+			stack = append(stack, name)
+		case len(stack) == 0 || stack[len(stack)-1] != name:
+			return fmt.Errorf("</%s> closes %v", name, stack)
+		default:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) != 0 {
+		return fmt.Errorf("unclosed %v", stack)
+	}
+	return nil
 }
 
 var hrefAttr = regexp.MustCompile(`href="([^"]*)"`)
