@@ -8,11 +8,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natverk/natverk/events"
+	"github.com/natverk/natverk/internal/natstest"
 )
 
 // A re-driven dead letter reaches only the consumer that gave up on it;
@@ -263,4 +265,47 @@ func TestConsumeRecreatesDeletedConsumer(t *testing.T) {
 	// The recreated consumer starts from the beginning of the stream
 	// (DeliverAll): both events come again, as at-least-once allows.
 	waitFor(t, 30*time.Second, "events after the consumer was deleted", func() bool { return runs.Load() >= 2 })
+}
+
+// A reason with line breaks or of any length becomes one header line of
+// bounded size.
+func TestDeadLetterReasonIsOneBoundedLine(t *testing.T) {
+	js := setup(t)
+	publish(t, js, invited(t, 1))
+	long := "first line\r\nsecond line\n" + strings.Repeat("ö", 2000)
+	obs := &recorder{}
+	consume(t, js, events.ConsumerConfig{Name: "verbose", Subjects: []string{events.MemberInvited}, Observer: obs},
+		func(context.Context, events.Envelope) error { return events.Permanent(errors.New(long)) })
+	waitFor(t, 10*time.Second, "a dead letter", func() bool { _, d := obs.snapshot(); return len(d) == 1 })
+	dls, err := events.ListDeadLetters(context.Background(), js, "", "verbose")
+	if err != nil || len(dls) != 1 {
+		t.Fatalf("dead letters = %v, %v", dls, err)
+	}
+	r := dls[0].Reason
+	if strings.ContainsAny(r, "\r\n") || len(r) > 1024+len("…") || !strings.HasPrefix(r, "first line  second line ") || !utf8.ValidString(r) {
+		t.Errorf("reason = %q (%d bytes)", r, len(r))
+	}
+}
+
+// A consumer whose connection closes stops by itself and says why.
+func TestConsumeStopsWhenConnectionCloses(t *testing.T) {
+	ns, _ := natstest.Run(t)
+	js := natstest.JetStream(t, ns)
+	if _, err := events.EnsureStream(context.Background(), js, events.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := events.Consume(context.Background(), js, "", events.ConsumerConfig{Name: "closing", Subjects: []string{events.MemberInvited}},
+		func(context.Context, events.Envelope) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	js.Conn().Close()
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("consumer still running after its connection closed")
+	}
+	if err := c.Err(); err == nil || !strings.HasPrefix(err.Error(), "events: consumer closing") {
+		t.Errorf("Err = %v", err)
+	}
 }
