@@ -2,6 +2,10 @@ package natverk
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"time"
 )
 
@@ -68,4 +72,19 @@ func NewContextWithActor(ctx context.Context, a *Actor) context.Context {
 func ActorFromContext(ctx context.Context) *Actor {
 	a, _ := ctx.Value(actorKey{}).(*Actor)
 	return a
+}
+
+// NewAPIToken makes a new API credential for a role: the secret to hand
+// out once, and the record to store, which holds only its hash.
+func NewAPIToken(role string, memberID int64, label string, expires *time.Time) (string, *APIToken) {
+	b := make([]byte, 24)
+	rand.Read(b)
+	secret := "org_" + base64.RawURLEncoding.EncodeToString(b)
+	return secret, &APIToken{Hash: HashAPIToken(secret), Role: role, MemberID: memberID, Label: label, ExpiresAt: expires}
+}
+
+// HashAPIToken returns the stored form of an API token: hex SHA-256.
+func HashAPIToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
 }

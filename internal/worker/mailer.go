@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/natverk/natverk/calendar"
@@ -127,7 +128,10 @@ func (w *Mailer) send(ctx context.Context, job events.MailPayload) error {
 	msg.MessageID = stored.MessageID // a repeat after a crash keeps the Message-ID
 	raw, err := w.Composer.Compose(msg)
 	if err != nil {
-		w.Store.CompleteMail(context.WithoutCancel(ctx), rec.Key, natverk.MailFailed, false, "compose: "+err.Error(), 0, w.now())
+		// A message that cannot be composed is a bug or bad data: release
+		// the claim and dead-letter the event, so `natverk dlq retry`
+		// sends it once the cause is fixed.
+		w.Store.CompleteMail(context.WithoutCancel(ctx), rec.Key, "retry", false, "compose: "+err.Error(), 0, w.now())
 		return events.Permanent(fmt.Errorf("worker: compose %s: %w", rec.Key, err))
 	}
 	sendErr := w.Sender.Send(ctx, mailer.Envelope{From: w.Links.BounceAddress(), To: []string{msg.To.Email}}, raw)
@@ -280,10 +284,7 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 		From:   mailer.Address{Name: n.Name, Email: organizer.Email},
 		To:     mailer.Address{Name: m.Name, Email: m.Email},
 		ListID: w.Links.ListID(n),
-		Unsubscribe: &mailer.Unsubscribe{
-			HTTPS:  w.Links.Unsubscribe(unsubTok),
-			Mailto: w.Links.UnsubscribeMailto(unsubTok),
-		},
+		Unsubscribe: w.unsubscribe(unsubTok),
 		Date:    stamp,
 		Content: c,
 	}
@@ -303,6 +304,17 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 	rec := &natverk.MailRecord{Key: key, MessageID: w.Links.MessageID(key), Kind: job.Kind, NetworkID: n.ID, SeriesID: s.ID, MemberID: m.ID, To: m.Email}
 	msg.MessageID = rec.MessageID
 	return msg, rec, nil
+}
+
+// unsubscribe returns the List-Unsubscribe targets: mailto always, and
+// the https one-click URL (RFC 8058 requires https) when the service is
+// served over https.
+func (w *Mailer) unsubscribe(tok string) *mailer.Unsubscribe {
+	u := &mailer.Unsubscribe{Mailto: w.Links.UnsubscribeMailto(tok)}
+	if strings.HasPrefix(w.Links.BaseURL, "https://") {
+		u.HTTPS = w.Links.Unsubscribe(tok)
+	}
+	return u
 }
 
 // answers returns the member's answer to the whole series and to single

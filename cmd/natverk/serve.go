@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/natverk/natverk/events"
+	"github.com/natverk/natverk/internal/config"
+	"github.com/natverk/natverk/internal/feeds"
+	"github.com/natverk/natverk/internal/httpapi"
+	"github.com/natverk/natverk/internal/relay"
+	"github.com/natverk/natverk/internal/worker"
+)
+
+// shutdownGrace is how long in-flight work may take after SIGINT/SIGTERM;
+// what is not finished by then is left to be redelivered.
+const shutdownGrace = 20 * time.Second
+
+// serve runs the configured roles until ctx is cancelled.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	store, storeDesc, err := openStore(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer store.Close()
+	admin, err := adminToken(cfg)
+	if err != nil {
+		return err
+	}
+	sig, csrfKey, err := signer(cfg)
+	if err != nil {
+		return err
+	}
+	lb := linkBuilder(cfg, sig)
+	br, err := connectBroker(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer br.close()
+	renderer := &feeds.Renderer{Store: store, Links: lb, Past: cfg.FeedPast}
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s-%d", host, os.Getpid())
+
+	var wg sync.WaitGroup
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRun()
+	var stops []func(context.Context) error
+	var mailDesc string
+
+	if cfg.Has(config.RoleRelay) {
+		r := &relay.Relay{Store: store, Publisher: events.NewPublisher(br.js), Log: log.With("role", "relay"), Holder: holder, Retention: cfg.OutboxRetention}
+		wg.Add(1)
+		go func() { defer wg.Done(); r.Run(runCtx) }()
+	}
+	if cfg.Has(config.RoleMailer) {
+		sender, desc, err := mailTransport(cfg)
+		if err != nil {
+			return fmt.Errorf("mail: %w", err)
+		}
+		defer sender.Close()
+		mailDesc = desc
+		comp, err := composer(cfg)
+		if err != nil {
+			return err
+		}
+		mw := &worker.Mailer{Store: store, Composer: comp, Sender: sender, Links: lb, Log: log.With("role", "mailer")}
+		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
+			Name: events.ConsumerMailer, Subjects: worker.MailerSubjects, Concurrency: cfg.SMTPPool * 2,
+			MaxAckPending: 2000, Logger: log.With("role", "mailer"),
+		}, mw.Handle)
+		if err != nil {
+			return fmt.Errorf("mailer consumer: %w", err)
+		}
+		stops = append(stops, c.Stop)
+	}
+	if cfg.Has(config.RoleCalendar) {
+		cw := &worker.Calendar{Store: store, Renderer: renderer, Log: log.With("role", "calendar")}
+		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
+			Name: events.ConsumerCalendar, Subjects: worker.CalendarSubjects, Concurrency: 64,
+			MaxAckPending: 5000, Logger: log.With("role", "calendar"),
+		}, cw.Handle)
+		if err != nil {
+			return fmt.Errorf("calendar consumer: %w", err)
+		}
+		stops = append(stops, c.Stop)
+	}
+
+	var srv *http.Server
+	var ln net.Listener
+	if cfg.Has(config.RoleAPI) {
+		api := &httpapi.Server{
+			Store: store, Links: lb, Signer: sig, Feeds: renderer, AdminToken: admin, Checks: checks,
+			BoardEmail: cfg.BoardEmail, MaxBody: cfg.MaxBodyBytes, MaxImport: cfg.ImportMaxBytes,
+			CSRFKey: csrfKey, RateLimit: cfg.RateLimit, Log: log.With("role", "api"),
+			DLQ: dlq{js: br.js},
+			Ready: func(ctx context.Context) map[string]error {
+				m := map[string]error{}
+				if !br.nc.IsConnected() {
+					m["nats"] = fmt.Errorf("not connected (%s)", br.nc.Status())
+				} else {
+					m["nats"] = nil
+				}
+				return m
+			},
+		}
+		if mailDesc != "" && cfg.SMTPURL == "" {
+			api.MailDir = cfg.Path("mail")
+		}
+		ln, err = net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (set NATVERK_HTTP_ADDR to use another address): %w", cfg.HTTPAddr, err)
+		}
+		srv = &http.Server{
+			Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 60 * time.Second,
+			WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server", "err", err)
+			}
+		}()
+	}
+
+	printBanner(stdout, cfg, ln, storeDesc, br.desc, mailDesc, admin)
+	log.Info("natverk started", "roles", cfg.SortedRoles())
+
+	<-ctx.Done()
+	log.Info("shutting down: finishing in-flight work", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if srv != nil {
+		srv.Shutdown(sctx)
+	}
+	for _, stop := range stops {
+		if err := stop(sctx); err != nil {
+			log.Warn("stop consumer", "err", err)
+		}
+	}
+	cancelRun()
+	wg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+// printBanner tells a newcomer where everything is.
+func printBanner(w io.Writer, cfg config.Config, ln net.Listener, store, nats, mail, admin string) {
+	fmt.Fprintln(w, "Nätverk is running.")
+	if ln != nil {
+		fmt.Fprintf(w, "  web and API   %s   (listening on %s)\n", cfg.BaseURL, ln.Addr())
+		if cfg.AdminToken == "" {
+			fmt.Fprintf(w, "  admin token   %s   (kept in %s)\n", admin, cfg.Path("admin-token"))
+		} else {
+			fmt.Fprintln(w, "  admin token   from NATVERK_ADMIN_TOKEN")
+		}
+	}
+	fmt.Fprintf(w, "  store         %s\n", store)
+	fmt.Fprintf(w, "  NATS          %s\n", nats)
+	if mail != "" {
+		fmt.Fprintf(w, "  mail          %s\n", mail)
+		if cfg.SMTPURL == "" && ln != nil {
+			fmt.Fprintf(w, "                listed at %s/mail\n", cfg.BaseURL)
+		}
+	}
+	fmt.Fprintf(w, "  roles         %v\n", cfg.SortedRoles())
+	fmt.Fprintln(w, "Stop with Ctrl-C.")
+}
+
+// dlq adapts the events package's dead-letter functions to the API.
+type dlq struct{ js jetstreamJS }
+
+func (d dlq) List(ctx context.Context, consumer string) ([]events.DeadLetter, error) {
+	return events.ListDeadLetters(ctx, d.js, events.DefaultStream, consumer)
+}
+
+func (d dlq) Retry(ctx context.Context, seq uint64) error {
+	return events.RetryDeadLetter(ctx, d.js, events.DefaultStream, seq)
+}
+
+func (d dlq) RetryAll(ctx context.Context, consumer string) (int, error) {
+	return events.RetryAll(ctx, d.js, events.DefaultStream, consumer)
+}
