@@ -197,11 +197,11 @@ func (s *Server) handleEraseMember(w http.ResponseWriter, r *http.Request) error
 
 // memberExport is everything stored about a member (GDPR access).
 type memberExport struct {
-	Member      *natverk.Member        `json:"member"`
-	Memberships []*natverk.Membership  `json:"memberships"`
-	Answers     []*natverk.RSVP        `json:"answers"`
-	Mail        []*natverk.MailRecord  `json:"mail"`
-	Networks    map[int64]string       `json:"networks"`
+	Member      *natverk.Member       `json:"member"`
+	Memberships []*natverk.Membership `json:"memberships"`
+	Answers     []*natverk.RSVP       `json:"answers"`
+	Mail        []*natverk.MailRecord `json:"mail"`
+	Networks    map[int64]string      `json:"networks"`
 }
 
 // handleExportMember exports a member's data (admin).

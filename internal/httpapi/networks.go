@@ -21,9 +21,9 @@ func newFeedToken() string {
 // networkView is a network as the API shows it, with its feed links.
 type networkView struct {
 	*natverk.Network
-	Feed    links.FeedLinks   `json:"feed"`
-	Page    string            `json:"page,omitempty"`
-	Meetings []*seriesView    `json:"meetings,omitempty"`
+	Feed     links.FeedLinks `json:"feed"`
+	Page     string          `json:"page,omitempty"`
+	Meetings []*seriesView   `json:"meetings,omitempty"`
 }
 
 func (s *Server) viewNetwork(n *natverk.Network) networkView {

@@ -279,14 +279,14 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 	}
 	unsubTok := w.Links.UnsubscribeToken(m, n.ID)
 	msg := &mailer.Message{
-		Kind:   kind,
-		Locale: m.Locale,
-		From:   mailer.Address{Name: n.Name, Email: organizer.Email},
-		To:     mailer.Address{Name: m.Name, Email: m.Email},
-		ListID: w.Links.ListID(n),
+		Kind:        kind,
+		Locale:      m.Locale,
+		From:        mailer.Address{Name: n.Name, Email: organizer.Email},
+		To:          mailer.Address{Name: m.Name, Email: m.Email},
+		ListID:      w.Links.ListID(n),
 		Unsubscribe: w.unsubscribe(unsubTok),
-		Date:    stamp,
-		Content: c,
+		Date:        stamp,
+		Content:     c,
 	}
 	if n.ContactEmail != "" {
 		msg.ReplyTo = &mailer.Address{Name: n.ContactName, Email: n.ContactEmail}
