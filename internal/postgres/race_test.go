@@ -1,0 +1,158 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/natverk/natverk/events"
+	"github.com/natverk/natverk/internal/natverk"
+)
+
+// TestRecordRSVPConcurrent sends the same yes from 20 goroutines with
+// different answer times, the way redelivered replies and link clicks
+// race: exactly one records a change, with one rsvp.recorded and one
+// member.joined event, and the latest answer time is stored.
+func TestRecordRSVPConcurrent(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	in, _ := natverk.MemberInput{Email: "a@example.org", Name: "A"}.Normalize()
+	if _, err := db.ImportMembers(ctx, []natverk.ImportRow{{Row: 2, MemberInput: in}}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := db.FindMemberByEmail(ctx, in.Email)
+	nin, _ := natverk.NetworkInput{Name: "Samtidigt"}.Normalize(func(string) error { return nil })
+	n, err := db.CreateNetwork(ctx, nin, "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Europe/Stockholm")
+	s, err := db.CreateSeries(ctx, &natverk.Series{NetworkID: n.ID, UID: "race@test", Summary: "Möte", TimeZone: "Europe/Stockholm",
+		Start: time.Date(2027, 1, 12, 18, 0, 0, 0, loc), Duration: time.Hour, Rule: "FREQ=WEEKLY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Invite(ctx, n.ID, natverk.InviteRequest{MemberIDs: []int64{m.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	drainOutbox(t, db)
+
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	const workers = 20
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	changes := 0
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, changed, err := db.RecordRSVP(ctx, natverk.RSVP{SeriesID: s.ID, MemberID: m.ID, Answer: natverk.AnswerYes, Source: natverk.SourceLink,
+				AnsweredAt: t0.Add(time.Duration(i) * time.Second)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if changed {
+				mu.Lock()
+				changes++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if changes != 1 {
+		t.Errorf("%d answers recorded as a change, want 1", changes)
+	}
+	got := map[string]int{}
+	for _, e := range drainOutbox(t, db) {
+		got[e.Type]++
+	}
+	if got[events.RSVPRecorded] != 1 || got[events.MemberJoined] != 1 || len(got) != 2 {
+		t.Errorf("events = %v, want one rsvp.recorded and one member.joined", got)
+	}
+	list, err := db.FindRSVPs(ctx, natverk.RSVPFilter{SeriesID: s.ID})
+	if err != nil || len(list) != 1 || !list[0].AnsweredAt.Equal(t0.Add((workers-1)*time.Second)) {
+		t.Fatalf("stored answers = %+v %v, want the latest", list, err)
+	}
+}
+
+// TestOutboxSeqFollowsCommitOrder runs concurrent changes to one network
+// that lock no common row (support requests) and checks that the relay, reading the outbox while they commit, never
+// sees an event of the network appear behind one it has read already.
+func TestOutboxSeqFollowsCommitOrder(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	nin, _ := natverk.NetworkInput{Name: "Ordning"}.Normalize(func(string) error { return nil })
+	n, err := db.CreateNetwork(ctx, nin, "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				in := natverk.SupportInput{What: fmt.Sprintf("Fika %d/%d", w, i)}
+				if _, err := db.CreateSupportRequest(ctx, n.ID, 0, in, "styrelsen@example.org"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	stopWorkers := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopWorkers()
+	// The relay's view: the highest seq published so far. A pending event
+	// with a lower seq would have committed after a later one.
+	var high int64
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		evs, err := db.PendingOutbox(ctx, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []int64
+		for _, e := range evs {
+			if e.Seq < high {
+				t.Fatalf("event seq %d appeared after seq %d was published", e.Seq, high)
+			}
+			high = max(high, e.Seq)
+			seqs = append(seqs, e.Seq)
+		}
+		if err := db.MarkPublished(ctx, seqs, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopWorkers()
+	if high < 10 {
+		t.Fatalf("only %d events written; the test did not exercise concurrency", high)
+	}
+}
+
+func drainOutbox(t *testing.T, db natverk.Store) []events.Envelope {
+	t.Helper()
+	ctx := context.Background()
+	evs, err := db.PendingOutbox(ctx, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int64
+	var out []events.Envelope
+	for _, e := range evs {
+		seqs = append(seqs, e.Seq)
+		out = append(out, e.Event)
+	}
+	if err := db.MarkPublished(ctx, seqs, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
