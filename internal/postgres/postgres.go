@@ -16,6 +16,12 @@
 // the lexemes of a tsvector in a GIN index and finds word prefixes with a
 // tsquery ('w1':* & 'w2':*); it sorts by the folded name in byte order
 // (COLLATE "C"), as SQLite does.
+//
+// The PostgreSQL features it relies on are described in the PostgreSQL 15
+// documentation: NOTIFY and LISTEN (sql-notify.html, sql-listen.html),
+// advisory locks (explicit-locking.html#ADVISORY-LOCKS), INSERT … ON
+// CONFLICT (sql-insert.html), text search types and GIN indexes
+// (datatype-textsearch.html, gin.html) and COPY (sql-copy.html).
 package postgres
 
 import (

@@ -156,3 +156,29 @@ func drainOutbox(t *testing.T, db natverk.Store) []events.Envelope {
 	}
 	return out
 }
+
+// TestChangeOccurrenceNanoseconds moves an occurrence named by a time with
+// nanoseconds, which the database keeps to the microsecond.
+func TestChangeOccurrenceNanoseconds(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	nin, _ := natverk.NetworkInput{Name: "Nano"}.Normalize(func(string) error { return nil })
+	n, err := db.CreateNetwork(ctx, nin, "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Europe/Stockholm")
+	s, err := db.CreateSeries(ctx, &natverk.Series{NetworkID: n.ID, UID: "nano@test", Summary: "Möte", TimeZone: "Europe/Stockholm",
+		Start: time.Date(2027, 1, 12, 18, 0, 0, 0, loc), Duration: time.Hour, Rule: "FREQ=WEEKLY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rid := time.Date(2027, 1, 19, 18, 0, 0, 123456789, loc)
+	out, err := db.ChangeOccurrence(ctx, s.ID, natverk.Exception{RecurrenceID: rid, Cancelled: true}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Exceptions) != 1 || !out.Exceptions[0].RecurrenceID.Equal(rid.Truncate(time.Microsecond)) {
+		t.Fatalf("exceptions = %+v", out.Exceptions)
+	}
+}

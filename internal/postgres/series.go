@@ -238,6 +238,9 @@ func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.E
 		if err != nil {
 			return err
 		}
+		// Stored times keep microseconds; find the exception by what is
+		// stored.
+		ex.RecurrenceID = ex.RecurrenceID.Truncate(time.Microsecond)
 		if err := putException(ctx, tx, seriesID, ex); err != nil {
 			return err
 		}
@@ -248,7 +251,11 @@ func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.E
 		if err != nil {
 			return err
 		}
-		ev := natverk.OccurrenceEvent(out, out.Exception(ex.RecurrenceID), tx.now)
+		stored := out.Exception(ex.RecurrenceID)
+		if stored == nil {
+			return fmt.Errorf("postgres: change occurrence: exception %v of series %d not found after storing it", ex.RecurrenceID, seriesID)
+		}
+		ev := natverk.OccurrenceEvent(out, stored, tx.now)
 		past := !ex.RecurrenceID.After(now) && (ex.Cancelled || !ex.Start.After(now))
 		if past {
 			// Changes to past occurrences never send iTIP mail.
