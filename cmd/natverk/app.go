@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -152,7 +151,7 @@ func connectBroker(ctx context.Context, cfg config.Config, log *slog.Logger) (*b
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) })}
 	if cfg.NATSURL == "" {
-		nopts := embedded.NATSOptions{StoreDir: cfg.Path("nats"), Port: cfg.NATSPort, Logger: log.With("component", "nats-server")}
+		nopts := embedded.NATSOptions{StoreDir: cfg.Path("nats"), Port: cfg.NATSPort, Logger: serverLogger(log)}
 		if cfg.NATSPort == -1 {
 			nopts.Port, nopts.DontListen = 0, true
 		}
@@ -263,4 +262,21 @@ func linkBuilder(cfg config.Config, s *token.Signer) *links.Builder {
 	return &links.Builder{BaseURL: cfg.BaseURL, MailDomain: cfg.MailDomain, Signer: s}
 }
 
-var _ = filepath.Join
+// serverLogger passes the embedded nats-server's warnings and errors on,
+// not its start-up notices (the banner says what matters).
+func serverLogger(log *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{log.Handler(), slog.LevelWarn}).With("component", "nats-server")
+}
+
+// minLevel drops records below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler { return minLevel{h.Handler.WithAttrs(as), h.min} }
+func (h minLevel) WithGroup(g string) slog.Handler       { return minLevel{h.Handler.WithGroup(g), h.min} }

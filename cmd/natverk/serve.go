@@ -26,6 +26,19 @@ const shutdownGrace = 20 * time.Second
 
 // serve runs the configured roles until ctx is cancelled.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	var ln net.Listener
+	if cfg.Has(config.RoleAPI) {
+		var err error
+		ln, err = net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (set NATVERK_HTTP_ADDR to use another address): %w", cfg.HTTPAddr, err)
+		}
+		defer ln.Close()
+		if cfg.BaseURL == "http://"+cfg.HTTPAddr {
+			// A port chosen by the system (":0") is known only now.
+			cfg.BaseURL = "http://" + ln.Addr().String()
+		}
+	}
 	store, storeDesc, err := openStore(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -94,8 +107,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 
 	var srv *http.Server
-	var ln net.Listener
-	if cfg.Has(config.RoleAPI) {
+	if ln != nil {
 		api := &httpapi.Server{
 			Store: store, Links: lb, Signer: sig, Feeds: renderer, AdminToken: admin, Checks: checks,
 			BoardEmail: cfg.BoardEmail, MaxBody: cfg.MaxBodyBytes, MaxImport: cfg.ImportMaxBytes,
@@ -113,10 +125,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		}
 		if mailDesc != "" && cfg.SMTPURL == "" {
 			api.MailDir = cfg.Path("mail")
-		}
-		ln, err = net.Listen("tcp", cfg.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("listen on %s (set NATVERK_HTTP_ADDR to use another address): %w", cfg.HTTPAddr, err)
 		}
 		srv = &http.Server{
 			Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 60 * time.Second,
