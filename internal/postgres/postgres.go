@@ -53,17 +53,20 @@ type DB struct {
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 
-	// notify is the channel OutboxNotify returns; mu guards sends to it
-	// against Close closing it.
-	notify   chan struct{}
-	mu       sync.Mutex
-	closed   bool
-	listen   sync.Once
-	stop     context.CancelFunc
-	stopCtx  context.Context
-	wg       sync.WaitGroup
-	backoff  backoff
-	closeOne sync.Once
+	// notify is the channel OutboxNotify returns. mu guards closed, so no
+	// signal is sent and no listener started once Close began.
+	notify chan struct{}
+	mu     sync.Mutex
+	closed bool
+	// listen starts the LISTEN loop once; stopCtx (the DB's lifetime, not
+	// a request's) ends it, wg waits for it; backoff spaces reconnects.
+	listen  sync.Once
+	stopCtx context.Context
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	backoff backoff
+	// closeOnce makes Close idempotent.
+	closeOnce sync.Once
 }
 
 var _ natverk.Store = (*DB)(nil)
@@ -136,7 +139,7 @@ func (db *DB) MaxConns() int { return int(db.pool.Config().MaxConns) }
 // Close stops the LISTEN connection, closes the channel OutboxNotify
 // returned and closes the pool. It is safe to call more than once.
 func (db *DB) Close() error {
-	db.closeOne.Do(func() {
+	db.closeOnce.Do(func() {
 		db.mu.Lock()
 		db.closed = true // no listener starts and no signal is sent from now on
 		db.mu.Unlock()
