@@ -29,6 +29,8 @@ func Fold(s string) string {
 			b.WriteByte('l')
 		case r == 'đ' || r == 'Đ':
 			b.WriteByte('d')
+		case r == 'ς': // final sigma folds to sigma, as SQLite's tokenizer does
+			b.WriteRune('σ')
 		default:
 			b.WriteRune(unicode.ToLower(r))
 		}

@@ -238,9 +238,10 @@ func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.E
 		if err != nil {
 			return err
 		}
-		// Stored times keep microseconds; find the exception by what is
-		// stored.
-		ex.RecurrenceID = ex.RecurrenceID.Truncate(time.Microsecond)
+		// Occurrences start on whole seconds; so do the stored keys (the
+		// same rule as the SQLite store).
+		ex.RecurrenceID = ex.RecurrenceID.Truncate(time.Second)
+		ex.Start = ex.Start.Truncate(time.Second)
 		if err := putException(ctx, tx, seriesID, ex); err != nil {
 			return err
 		}

@@ -14,10 +14,11 @@ func (db *DB) PutFeed(ctx context.Context, f *natverk.StoredFeed) (bool, error) 
 	err := db.write(ctx, func(tx *Tx) error {
 		var etag string
 		err := tx.QueryRowContext(ctx, `SELECT etag FROM feeds WHERE key = ?`, f.Key).Scan(&etag)
+		found := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return storeErr("find feed", err)
 		}
-		if etag == f.ETag {
+		if found && etag == f.ETag {
 			changed = false
 			return nil
 		}
@@ -46,7 +47,7 @@ func (db *DB) FindFeed(ctx context.Context, key string) (*natverk.StoredFeed, er
 
 // FeedKeys lists stored feed keys with the prefix.
 func (db *DB) FeedKeys(ctx context.Context, prefix string) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT key FROM feeds WHERE substr(key, 1, ?) = ? ORDER BY key`, len(prefix), prefix)
+	rows, err := db.r.QueryContext(ctx, `SELECT key FROM feeds WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key`, prefix)
 	if err != nil {
 		return nil, storeErr("list feeds", err)
 	}

@@ -57,8 +57,6 @@ func (db *DB) ImportMembers(ctx context.Context, rows []natverk.ImportRow) (natv
 				res.Created++
 			case err != nil:
 				return storeErr("find member", err)
-			case m.Erased:
-				res.Rejected = append(res.Rejected, natverk.RejectedRow{Row: r.Row, Email: in.Email, Reason: "this address belongs to an erased member"})
 			case m.SameAs(in):
 				res.Unchanged++
 			default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/natverk/natverk/events"
@@ -221,6 +222,9 @@ func queueSeriesMail(ctx context.Context, tx *Tx, s *natverk.Series, ev events.E
 
 // ChangeOccurrence cancels or moves one occurrence.
 func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.Exception, now time.Time) (*natverk.Series, error) {
+	// Occurrences start on whole seconds; so do the stored keys.
+	ex.RecurrenceID = ex.RecurrenceID.Truncate(time.Second)
+	ex.Start = ex.Start.Truncate(time.Second)
 	var out *natverk.Series
 	err := db.write(ctx, func(tx *Tx) error {
 		cur, err := findOneSeries(ctx, tx, "id = ?", seriesID)
@@ -242,6 +246,9 @@ func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.E
 			return err
 		}
 		stored := out.Exception(ex.RecurrenceID)
+		if stored == nil {
+			return fmt.Errorf("sqlite: exception %s of series %d not found after writing it", ex.RecurrenceID, seriesID)
+		}
 		ev := natverk.OccurrenceEvent(out, stored, tx.now)
 		past := !ex.RecurrenceID.After(now) && (ex.Cancelled || !ex.Start.After(now))
 		if past {

@@ -247,6 +247,14 @@ func testFeeds(t *testing.T, open Opener) {
 		t.Fatalf("find = %+v %v", got, err)
 	}
 	s.PutFeed(ctx(), &natverk.StoredFeed{Key: "member:7", Body: []byte("x"), ETag: `"m"`, Modified: time.Now()})
+	if ch, err := s.PutFeed(ctx(), &natverk.StoredFeed{Key: "member:8", Body: []byte("y"), ETag: "", Modified: time.Now()}); err != nil || !ch {
+		t.Fatalf("a new feed with an empty ETag was not stored: %v %v", ch, err)
+	}
+	s.DeleteFeed(ctx(), "member:8")
+	s.PutFeed(ctx(), &natverk.StoredFeed{Key: "möte:1", Body: []byte("z"), ETag: `"z"`, Modified: time.Now()})
+	if keys, _ := s.FeedKeys(ctx(), "möte:"); len(keys) != 1 {
+		t.Fatalf("non-ASCII prefix: %v", keys)
+	}
 	keys, err := s.FeedKeys(ctx(), "member:")
 	if err != nil || len(keys) != 1 || keys[0] != "member:7" {
 		t.Fatalf("keys = %v %v", keys, err)

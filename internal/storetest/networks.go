@@ -114,6 +114,14 @@ func testSeries(t *testing.T, open Opener) {
 	if got := mailKinds(t, evs); len(got[natverk.MailOccurrenceMoved]) != 2 || len(got[natverk.MailOccurrenceCancelled]) != 0 {
 		t.Fatalf("mail after past change: %v", got)
 	}
+	// A RECURRENCE-ID with sub-second noise names the same occurrence.
+	if _, err := s.ChangeOccurrence(ctx(), sr.ID, natverk.Exception{RecurrenceID: rid2.Add(123456789 * time.Nanosecond), Start: moved, Duration: 90 * time.Minute, Location: "Biblioteket"}, past); err != nil {
+		t.Fatalf("sub-second RECURRENCE-ID: %v", err)
+	}
+	drain(t, s)
+	if got, _ := s.FindSeriesByID(ctx(), sr.ID); len(got.Exceptions) != 2 {
+		t.Fatalf("sub-second RECURRENCE-ID made a new exception: %+v", got.Exceptions)
+	}
 	// Split from June on.
 	ended := *up
 	ended.Rule = "FREQ=MONTHLY;BYDAY=2TU;UNTIL=20270608T160000Z"
@@ -126,7 +134,7 @@ func testSeries(t *testing.T, open Opener) {
 		t.Fatalf("split = %+v %v", cont, err)
 	}
 	old, _ := s.FindSeriesByID(ctx(), sr.ID)
-	if old.Status != natverk.SeriesEnded || old.Rule != ended.Rule || old.Sequence != 5 {
+	if old.Status != natverk.SeriesEnded || old.Rule != ended.Rule || old.Sequence != 6 {
 		t.Fatalf("old series after split = %+v", old)
 	}
 	all, _ := s.FindSeries(ctx(), n.ID)
