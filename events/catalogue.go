@@ -84,15 +84,15 @@ var catalogue = []Type{
 	{MemberImported, 1, "A batch of the member register was imported.", "api", nil, typeOf[ImportPayload]()},
 	{MemberInvited, 1, "A member was invited to a network's meetings; the mailer sends the invitation.", "api", []string{ConsumerMailer, ConsumerCalendar}, typeOf[MembershipPayload]()},
 	{MemberJoined, 1, "A member joined a network.", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
-	{MemberLeft, 1, "A member left a network; the mailer sends a CANCEL to that member.", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
+	{MemberLeft, 1, "A member left a network; a CANCEL to that member is queued as mail.queued (kind removed).", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
 	{MemberUnsubscribed, 1, "A member stopped all invitations from a network.", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
 	{MemberUpdated, 1, "A member's directory data or visibility changed.", "api", nil, typeOf[MemberPayload]()},
 	{MemberErased, 1, "A member's personal data was erased on request.", "api", []string{ConsumerCalendar}, typeOf[MemberPayload]()},
 
 	{RSVPRecorded, 1, "A member's answer was recorded (link, calendar reply or API).", "api, inbound", []string{ConsumerCalendar}, typeOf[RSVPPayload]()},
 
-	{SupportRequested, 1, "An organizer asked the board for support for a meeting.", "api", []string{ConsumerMailer}, typeOf[SupportPayload]()},
-	{SupportDecided, 1, "The board granted or declined a support request.", "api", []string{ConsumerMailer}, typeOf[SupportPayload]()},
+	{SupportRequested, 1, "An organizer asked the board for support for a meeting; the mail to the board is queued as mail.queued.", "api", nil, typeOf[SupportPayload]()},
+	{SupportDecided, 1, "The board granted or declined a support request; mail to the organizers is queued as mail.queued.", "api", nil, typeOf[SupportPayload]()},
 
 	{MailQueued, 1, "One email to one recipient is due (update, cancellation, reminder, notice, digest).", "api, scheduler", []string{ConsumerMailer}, typeOf[MailPayload]()},
 	{MailSent, 1, "An email was accepted by the mail transport.", "mailer", nil, typeOf[MailResultPayload]()},
