@@ -114,6 +114,9 @@ func checkRule(rule string, start time.Time, d time.Duration) (*ruleSpan, error)
 	n := 0
 	for w, ok := next(); ok; w, ok = next() {
 		t, kind := inZone(w, loc)
+		if n == 0 && !w.Equal(floating(start)) {
+			return nil, fieldErr("rule", "the start (%s) is not an occurrence of the rule", start.Format("Mon 2006-01-02 15:04"))
+		}
 		if t.After(horizon) {
 			if r.count > 0 {
 				return nil, fieldErr("rule", "COUNT=%d reaches more than %d years after the start", r.count, MaxYears)
@@ -419,11 +422,13 @@ func (r *recur) roption(dtstart time.Time, loc *time.Location) rrule.ROption {
 //
 // rrule-go looks for the first occurrence at or after its DTSTART and, for a
 // rule that never matches (BYMONTH=2;BYMONTHDAY=30), scans period by period
-// up to the year 9999. So the check expands only the one period (day, week,
-// month or year) that contains start: the defaults RFC 5545 takes from
-// DTSTART are made explicit, DTSTART moves to the beginning of the period,
-// and INTERVAL becomes so large that the next period lies past year 9999.
-// It runs on the floating wall clock, which membership depends on alone.
+// up to the year 9999. So the check looks only at the period (day, week,
+// month or year) that contains start, with the defaults RFC 5545 takes from
+// DTSTART made explicit. Days and weeks are checked directly; for months
+// and years rrule-go expands that one period, from its beginning and with
+// an INTERVAL so large that the next period lies past the year 9999. It
+// runs on the floating wall clock, which membership depends on alone.
+// checkRule then confirms with rrule-go that start is the first occurrence.
 func (r *recur) startsAt(start time.Time) error {
 	y, m, d := start.Date()
 	hh, mm, ss := start.Clock()
@@ -442,30 +447,77 @@ func (r *recur) startsAt(start time.Time) error {
 	case e.freq == rrule.WEEKLY:
 		e.byDay = []weekdayNum{{day: f.Weekday()}}
 	}
-	period := f
+	var found bool
 	switch e.freq {
-	case rrule.YEARLY:
-		period = time.Date(y, 1, 1, hh, mm, ss, 0, time.UTC)
-		e.interval = 10000
-	case rrule.MONTHLY:
-		period = time.Date(y, m, 1, hh, mm, ss, 0, time.UTC)
-		e.interval = 12 * 10000
-	case rrule.WEEKLY:
-		back := (int(f.Weekday()) - int(e.wkst) + 7) % 7
-		period = f.AddDate(0, 0, -back)
-		e.interval = 53 * 10000
 	case rrule.DAILY:
-		e.interval = 366 * 10000
-	}
-	rr, err := rrule.NewRRule(e.roption(period, time.UTC))
-	if err != nil {
-		return fieldErr("rule", "%v", err)
-	}
-	next := rr.Iterator()
-	for t, ok := next(); ok && !t.After(f); t, ok = next() {
-		if t.Equal(f) {
-			return nil
+		found = e.inSet([]time.Time{f}, f)
+	case rrule.WEEKLY:
+		first := f.AddDate(0, 0, -((int(f.Weekday()) - int(e.wkst) + 7) % 7))
+		week := make([]time.Time, 7)
+		for i := range week {
+			week[i] = first.AddDate(0, 0, i)
+		}
+		found = e.inSet(week, f)
+	default:
+		period := time.Date(y, 1, 1, hh, mm, ss, 0, time.UTC)
+		e.interval = 10000
+		if e.freq == rrule.MONTHLY {
+			period = time.Date(y, m, 1, hh, mm, ss, 0, time.UTC)
+			e.interval = 12 * 10000
+		}
+		rr, err := rrule.NewRRule(e.roption(period, time.UTC))
+		if err != nil {
+			return fieldErr("rule", "%v", err)
+		}
+		next := rr.Iterator()
+		for t, ok := next(); ok && !t.After(f); t, ok = next() {
+			found = found || t.Equal(f)
 		}
 	}
-	return fieldErr("rule", "the start (%s) is not an occurrence of the rule", start.Format("Mon 2006-01-02 15:04"))
+	if !found {
+		return fieldErr("rule", "the start (%s) is not an occurrence of the rule", start.Format("Mon 2006-01-02 15:04"))
+	}
+	return nil
+}
+
+// inSet reports whether f is in the set the rule selects from the days of
+// one daily or weekly period: days that pass BYMONTH, BYMONTHDAY and (plain)
+// BYDAY, then BYSETPOS.
+func (r *recur) inSet(days []time.Time, f time.Time) bool {
+	var set []time.Time
+	for _, d := range days {
+		if r.dayMatches(d) {
+			set = append(set, d)
+		}
+	}
+	if len(r.bySetPos) == 0 {
+		return slices.ContainsFunc(set, f.Equal)
+	}
+	for _, pos := range r.bySetPos {
+		i := pos - 1
+		if pos < 0 {
+			i = len(set) + pos
+		}
+		if i >= 0 && i < len(set) && set[i].Equal(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// dayMatches applies the BYMONTH, BYMONTHDAY and plain BYDAY filters.
+func (r *recur) dayMatches(d time.Time) bool {
+	if len(r.byMonth) > 0 && !slices.Contains(r.byMonth, int(d.Month())) {
+		return false
+	}
+	if len(r.byMonthDay) > 0 {
+		last := time.Date(d.Year(), d.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day()
+		if !slices.Contains(r.byMonthDay, d.Day()) && !slices.Contains(r.byMonthDay, d.Day()-last-1) {
+			return false
+		}
+	}
+	if len(r.byDay) > 0 && !slices.ContainsFunc(r.byDay, func(w weekdayNum) bool { return w.day == d.Weekday() }) {
+		return false
+	}
+	return true
 }
