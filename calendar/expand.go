@@ -226,12 +226,24 @@ func (s *Series) Next(after time.Time) (Occurrence, bool) {
 // isOriginal reports whether t is an original start of the series' rule,
 // whatever its exceptions say.
 func (e *expansion) isOriginal(t time.Time) (bool, error) {
-	it := e.originals()
-	o, ok := it.Next()
-	for ok && o.Before(t) {
-		o, ok = it.Next()
+	set, err := e.originalSet([]time.Time{t})
+	return set[t.Unix()] && t.Nanosecond() == 0, err
+}
+
+// originalSet tells which of the times are original starts of the rule,
+// stepping through the rule up to the latest of them (errScan beyond the
+// cap, with what was found up to it).
+func (e *expansion) originalSet(ts []time.Time) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if len(ts) == 0 {
+		return out, nil
 	}
-	return ok && o.Equal(t), it.err()
+	last := slices.MaxFunc(ts, time.Time.Compare)
+	it := e.originals()
+	for t, ok := it.Next(); ok && !t.After(last); t, ok = it.Next() {
+		out[t.Unix()] = true
+	}
+	return out, it.err()
 }
 
 // lastEnd returns the end of the last occurrence of a bounded series, and

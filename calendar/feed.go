@@ -287,10 +287,9 @@ func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error
 	for _, occ := range occs {
 		have[occ.RecurrenceID.Unix()] = true
 	}
-	originals, err := e.originalSet(noted)
-	if err != nil {
-		return nil, err
-	}
+	// A note beyond the scan cap finds no original and is left out rather
+	// than failing the feed.
+	originals, _ := e.originalSet(noted)
 	for _, rid := range noted {
 		key := rid.Unix()
 		if !have[key] && originals[key] && !e.excluded[key] {
@@ -321,21 +320,6 @@ func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error
 		evs = append(evs, ev)
 	}
 	return evs, nil
-}
-
-// originalSet tells which of the times are original starts of the rule.
-func (e *expansion) originalSet(ts []time.Time) (map[int64]bool, error) {
-	out := map[int64]bool{}
-	if len(ts) == 0 {
-		return out, nil
-	}
-	last := slices.MaxFunc(ts, time.Time.Compare)
-	it := e.originals()
-	for t, ok := it.Next(); ok && !t.After(last); t, ok = it.Next() {
-		out[t.Unix()] = true
-	}
-	// A note beyond the scan cap is left out rather than failing the feed.
-	return out, nil
 }
 
 // decorate sets the feed-specific properties of an event: STATUS, TRANSP,

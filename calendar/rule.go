@@ -73,73 +73,63 @@ func ValidateRule(rule string, start time.Time) error {
 	if strings.TrimSpace(rule) == "" {
 		return nil
 	}
-	_, err := checkRule(rule, start, 0)
-	return err
-}
-
-// ruleSpan is what checkRule learned about a valid rule.
-type ruleSpan struct {
-	r       *recur
-	last    time.Time // last occurrence when bounded, else the last one within MaxYears
-	bounded bool      // COUNT or UNTIL
+	return checkRule(rule, start, 0)
 }
 
 // checkRule parses rule and enforces every limit of ValidateRule. With a
 // duration d > 0 it also refuses occurrences that span a DST change.
-func checkRule(rule string, start time.Time, d time.Duration) (*ruleSpan, error) {
+func checkRule(rule string, start time.Time, d time.Duration) error {
 	loc := start.Location()
 	r, err := parseRecur(rule, loc)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := r.startsAt(start); err != nil {
-		return nil, err
+		return err
 	}
 	horizon := start.AddDate(MaxYears, 0, 0)
 	if !r.until.IsZero() {
 		if r.until.Before(start) {
-			return nil, fieldErr("rule", "UNTIL is before the start")
+			return fieldErr("rule", "UNTIL is before the start")
 		}
 		if r.until.After(horizon) {
-			return nil, fieldErr("rule", "UNTIL is more than %d years after the start", MaxYears)
+			return fieldErr("rule", "UNTIL is more than %d years after the start", MaxYears)
 		}
 	}
 	rr, err := rrule.NewRRule(r.roption(floating(start), loc))
 	if err != nil {
-		return nil, fieldErr("rule", "%v", err)
+		return fieldErr("rule", "%v", err)
 	}
 	next := rr.Iterator()
-	span := &ruleSpan{r: r, bounded: r.count > 0 || !r.until.IsZero()}
 	perYear := map[int]int{}
 	n := 0
 	for w, ok := next(); ok; w, ok = next() {
 		t, kind := inZone(w, loc)
 		if n == 0 && !w.Equal(floating(start)) {
-			return nil, fieldErr("rule", "the start (%s) is not an occurrence of the rule", start.Format("Mon 2006-01-02 15:04"))
+			return fieldErr("rule", "the start (%s) is not an occurrence of the rule", start.Format("Mon 2006-01-02 15:04"))
 		}
 		if t.After(horizon) {
 			if r.count > 0 {
-				return nil, fieldErr("rule", "COUNT=%d reaches more than %d years after the start", r.count, MaxYears)
+				return fieldErr("rule", "COUNT=%d reaches more than %d years after the start", r.count, MaxYears)
 			}
 			break
 		}
 		if err := checkWall("rule", w, t, kind, d, loc); err != nil {
-			return nil, err
+			return err
 		}
 		n++
 		perYear[t.Year()]++
 		if n > MaxOccurrences {
-			return nil, fieldErr("rule", "more than %d occurrences in %d years", MaxOccurrences, MaxYears)
+			return fieldErr("rule", "more than %d occurrences in %d years", MaxOccurrences, MaxYears)
 		}
 		if perYear[t.Year()] > MaxPerYear {
-			return nil, fieldErr("rule", "more than %d occurrences in %d", MaxPerYear, t.Year())
+			return fieldErr("rule", "more than %d occurrences in %d", MaxPerYear, t.Year())
 		}
-		span.last = t
 	}
 	if n < 2 {
-		return nil, fieldErr("rule", "yields a single occurrence; leave the rule empty for a one-off event")
+		return fieldErr("rule", "yields a single occurrence; leave the rule empty for a one-off event")
 	}
-	return span, nil
+	return nil
 }
 
 // checkWall refuses an occurrence (wall clock w, instant t) that clients

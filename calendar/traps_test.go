@@ -78,6 +78,7 @@ func TestTrapCRInText(t *testing.T) {
 	if !bytes.Contains(b, []byte(`DESCRIPTION:Rad 1\nRad 2\nRad 3`)) {
 		t.Errorf("description not normalised:\n%s", b)
 	}
+	checkICS(t, map[string][]byte{"cr-in-text": b})
 }
 
 // go-ical writes CR and LF inside parameter values unchecked, which injects
@@ -118,6 +119,7 @@ func TestTrapRefreshInterval(t *testing.T) {
 			t.Errorf("missing %q", strings.TrimSpace(want))
 		}
 	}
+	checkICS(t, map[string][]byte{"refresh": b})
 }
 
 // go-ical writes TZID=Local for times in time.Local.
@@ -133,6 +135,7 @@ func TestTrapTZIDLocal(t *testing.T) {
 	if bytes.Contains(b, []byte("TZID=Local")) || bytes.Count(b, []byte("TZID=Europe/Stockholm:")) != 6 {
 		t.Errorf("times not written in the series zone:\n%s", b)
 	}
+	checkICS(t, map[string][]byte{"tzid-local": b})
 	s.TimeZone = "Local"
 	if _, err := Request(s, asa, stamp); err == nil {
 		t.Error("TimeZone Local accepted")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -63,7 +64,7 @@ func (s *Series) check() (*expansion, error) {
 	}
 	start := s.Start.In(loc)
 	if s.Rule != "" {
-		if _, err := checkRule(s.Rule, start, s.Duration); err != nil {
+		if err := checkRule(s.Rule, start, s.Duration); err != nil {
 			return nil, err
 		}
 	} else {
@@ -105,23 +106,12 @@ func (s *Series) checkExceptions(e *expansion) error {
 	if len(s.ExDates)+len(s.Overrides) > MaxOccurrences {
 		return fieldErr("ex_dates", "more than %d exceptions", MaxOccurrences)
 	}
-	var last time.Time
-	for _, t := range s.ExDates {
-		if t.After(last) {
-			last = t
-		}
-	}
+	named := slices.Clone(s.ExDates)
 	for _, o := range s.Overrides {
-		if o.RecurrenceID.After(last) {
-			last = o.RecurrenceID
-		}
+		named = append(named, o.RecurrenceID)
 	}
-	originals := map[int64]bool{}
-	it := e.originals()
-	for t, ok := it.Next(); ok && !t.After(last); t, ok = it.Next() {
-		originals[t.Unix()] = true
-	}
-	if err := it.err(); err != nil {
+	originals, err := e.originalSet(named)
+	if err != nil {
 		return err
 	}
 	excluded := map[int64]bool{}
