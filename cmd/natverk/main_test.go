@@ -226,6 +226,8 @@ func testFlow(t *testing.T, s *service, sink *smtptest.Sink) {
 		t.Fatal("no invitation to asa@example.org")
 	}
 	feedURL := n.Feed.HTTPS
+	// The calendar worker renders the invitations into the feed's counts.
+	s.waitFeed(feedURL, "2 har inte svarat")
 	etag1 := s.feedETag(feedURL)
 
 	// The RSVP link: GET shows the page and changes nothing.
@@ -263,10 +265,25 @@ func testFlow(t *testing.T, s *service, sink *smtptest.Sink) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	feed := s.get(feedURL)
-	if !strings.Contains(feed, "1 kommer") || strings.Contains(feed, "METHOD:") || strings.Contains(feed, "ATTENDEE") {
+	if !strings.Contains(unfold(feed), "1 kommer") || strings.Contains(feed, "METHOD:") || strings.Contains(feed, "ATTENDEE") {
 		t.Fatalf("feed:\n%s", feed)
 	}
 	icaltest.Check(t, []byte(feed))
+}
+
+// unfold joins iCalendar's folded lines (RFC 5545 §3.1).
+func unfold(s string) string { return strings.ReplaceAll(s, "\r\n ", "") }
+
+// waitFeed waits until the feed holds want.
+func (s *service) waitFeed(u, want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(unfold(s.get(u)), want) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the feed never showed %q:\n%s", want, s.get(u))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (s *service) get(u string) string {
