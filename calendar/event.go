@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"time"
@@ -75,9 +76,9 @@ func (e *expansion) instance(occ Occurrence, stamp time.Time) *ical.Component {
 	summary, location, description := s.Summary, s.Location, s.Description
 	modified := s.Modified
 	if o := occ.Override; o != nil {
-		summary = cmpOr(o.Summary, summary)
-		location = cmpOr(o.Location, location)
-		description = cmpOr(o.Description, description)
+		summary = cmp.Or(o.Summary, summary)
+		location = cmp.Or(o.Location, location)
+		description = cmp.Or(o.Description, description)
 		if !o.Modified.IsZero() {
 			modified = o.Modified
 		}
@@ -93,14 +94,6 @@ func (e *expansion) instance(occ Occurrence, stamp time.Time) *ical.Component {
 	}
 	setRaw(ev.Props, ical.PropClass, "PUBLIC")
 	return ev
-}
-
-// cmpOr returns a unless it is empty, else b.
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // findOverride returns the override of the occurrence whose original start

@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -73,7 +74,7 @@ func RenderFeed(f *Feed) ([]byte, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	refresh, past := cmpOrDur(f.Refresh, DefaultRefresh), cmpOrDur(f.Past, DefaultPast)
+	refresh, past := cmp.Or(f.Refresh, DefaultRefresh), cmp.Or(f.Past, DefaultPast)
 	cutoff := f.Now.Add(-past)
 	words := feedWords(f.Locale)
 
@@ -208,14 +209,6 @@ func checkFeedSeries(field string, fs *FeedSeries) error {
 	return nil
 }
 
-func checkPartStat(field string, p PartStat) error {
-	switch p {
-	case "", NeedsAction, Accepted, Tentative, Declined:
-		return nil
-	}
-	return fieldErr(field, "unknown PARTSTAT %q", p)
-}
-
 // prefixField puts prefix before the field of a *FieldError.
 func prefixField(prefix string, err error) error {
 	var fe *FieldError
@@ -223,13 +216,6 @@ func prefixField(prefix string, err error) error {
 		return &FieldError{Field: prefix + "." + fe.Field, Reason: fe.Reason}
 	}
 	return err
-}
-
-func cmpOrDur(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 // feedEvents builds the master and instance VEVENTs of one series.
@@ -254,7 +240,7 @@ func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error
 		key := n.RecurrenceID.Unix()
 		if prev := notes[key]; prev != nil {
 			merged := *prev
-			merged.Answer = cmpOrPartStat(n.Answer, prev.Answer)
+			merged.Answer = cmp.Or(n.Answer, prev.Answer)
 			merged.Tentative = prev.Tentative || n.Tentative
 			merged.Text = joinParas(prev.Text, n.Text)
 			notes[key] = &merged
@@ -269,7 +255,7 @@ func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error
 		// A one-off event is its only occurrence: its note goes on it.
 		answer, st, text := fs.Answer, status, ""
 		if n := notes[e.start.Unix()]; n != nil && !e.excluded[e.start.Unix()] {
-			answer = cmpOrPartStat(n.Answer, answer)
+			answer = cmp.Or(n.Answer, answer)
 			if n.Tentative && !s.Cancelled {
 				st = "TENTATIVE"
 			}
@@ -305,12 +291,12 @@ func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error
 			if o.Modified.After(istamp) {
 				istamp = o.Modified
 			}
-			summary, description = cmpOr(o.Summary, summary), cmpOr(o.Description, description)
+			summary, description = cmp.Or(o.Summary, summary), cmp.Or(o.Description, description)
 		}
 		ev := e.instance(occ, istamp)
 		answer, st, text := fs.Answer, status, ""
 		if n := notes[occ.RecurrenceID.Unix()]; n != nil {
-			answer = cmpOrPartStat(n.Answer, answer)
+			answer = cmp.Or(n.Answer, answer)
 			if n.Tentative && !s.Cancelled {
 				st = "TENTATIVE"
 			}
@@ -345,13 +331,6 @@ func joinParas(texts ...string) string {
 		}
 	}
 	return strings.Join(out, "\n\n")
-}
-
-func cmpOrPartStat(a, b PartStat) PartStat {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // words are the personal-answer markers of a feed in one language.

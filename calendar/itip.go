@@ -17,10 +17,9 @@ const (
 
 // message is an iTIP message being built for one series and one recipient.
 type message struct {
-	e     *expansion
-	cal   *ical.Calendar
-	to    Attendee
-	stamp time.Time
+	e   *expansion
+	cal *ical.Calendar
+	to  Attendee
 }
 
 // newMessage validates the series, the recipient and the stamp, and starts
@@ -50,7 +49,7 @@ func newMessage(s *Series, method string, to Attendee, stamp time.Time) (*messag
 	zones.use(e.loc, first, last)
 	cal := newCalendar(method)
 	cal.Children = append(cal.Children, zones.components()...)
-	return &message{e: e, cal: cal, to: to, stamp: stamp}, nil
+	return &message{e: e, cal: cal, to: to}, nil
 }
 
 // checkAttendee requires a valid address and a known PARTSTAT. The name is
@@ -59,11 +58,7 @@ func checkAttendee(field string, a Attendee) error {
 	if err := checkEmail(field+".email", a.Email); err != nil {
 		return err
 	}
-	switch a.PartStat {
-	case "", NeedsAction, Accepted, Tentative, Declined:
-		return nil
-	}
-	return fieldErr(field+".part_stat", "unknown PARTSTAT %q", a.PartStat)
+	return checkPartStat(field+".part_stat", a.PartStat)
 }
 
 // scheduling adds ORGANIZER (a bare mailto: address, the From of the mail)
@@ -105,12 +100,12 @@ func (m *message) invitation(ev *ical.Component) *ical.Component {
 // higher Sequence after every change; stamp is the DTSTAMP, the time of
 // sending. A cancelled series is an error: send CancelSeries instead.
 func Request(s *Series, to Attendee, stamp time.Time) ([]byte, error) {
+	if s != nil && s.Cancelled {
+		return nil, errors.New("calendar: request: the series is cancelled; send CancelSeries")
+	}
 	m, err := newMessage(s, MethodRequest, to, stamp)
 	if err != nil {
 		return nil, err
-	}
-	if s.Cancelled {
-		return nil, errors.New("calendar: request: the series is cancelled; send CancelSeries")
 	}
 	m.add(m.invitation(m.e.master(stamp)))
 	for _, occ := range m.e.overrideOccurrences() {

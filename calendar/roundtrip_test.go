@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,7 +120,7 @@ func TestRoundTrip(t *testing.T) {
 					}
 					js = append(js, span{isoToRFC(t, rid), isoToRFC(t, e.Start), isoToRFC(t, e.End)})
 				}
-				slices.SortFunc(js, func(a, b span) int { return cmpStrings(a.Start+a.RecurrenceID, b.Start+b.RecurrenceID) })
+				slices.SortFunc(js, func(a, b span) int { return strings.Compare(a.Start+a.RecurrenceID, b.Start+b.RecurrenceID) })
 				if diff := cmp.Diff(spansOf(want), js); diff != "" {
 					t.Errorf("ical.js expands differently (-ours +ical.js):\n%s", diff)
 				}
@@ -135,16 +136,6 @@ func isoToRFC(t *testing.T, s string) string {
 		t.Fatalf("bad time %q from icalcheck: %v", s, err)
 	}
 	return v.Format(time.RFC3339)
-}
-
-func cmpStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // TestRoundTripDSTWeeks spells out what the round trip checks across the

@@ -70,7 +70,7 @@ var rruleDays = [...]rrule.Weekday{rrule.SU, rrule.MO, rrule.TU, rrule.WE, rrule
 // calendar year; and start must itself be an occurrence (RFC 5545 leaves
 // the set undefined otherwise). Errors are *FieldError for field "rule".
 func ValidateRule(rule string, start time.Time) error {
-	if strings.TrimSpace(rule) == "" {
+	if rule == "" {
 		return nil
 	}
 	return checkRule(rule, start, 0)

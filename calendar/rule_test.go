@@ -144,7 +144,7 @@ func FuzzValidateRule(f *testing.F) {
 			}
 			return
 		}
-		if strings.TrimSpace(rule) == "" {
+		if rule == "" {
 			return
 		}
 		s := &Series{UID: "fuzz", Summary: "x", TimeZone: "Europe/Stockholm", Start: start, Duration: time.Hour, Rule: rule}

@@ -1,6 +1,9 @@
 package calendar
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // Split changes a series from one occurrence on, the way INTEROP §1.4
 // recommends instead of RANGE=THISANDFUTURE (poorly supported): the old
@@ -120,9 +123,9 @@ func oneOff(s *Series) {
 		if o.Duration > 0 {
 			s.Duration = o.Duration
 		}
-		s.Summary = cmpOr(o.Summary, s.Summary)
-		s.Location = cmpOr(o.Location, s.Location)
-		s.Description = cmpOr(o.Description, s.Description)
+		s.Summary = cmp.Or(o.Summary, s.Summary)
+		s.Location = cmp.Or(o.Location, s.Location)
+		s.Description = cmp.Or(o.Description, s.Description)
 	}
 	s.ExDates, s.Overrides = nil, nil
 }

@@ -265,6 +265,15 @@ func checkPerson(field string, p Person) error {
 	return checkText(field+".name", p.Name, maxName, false)
 }
 
+// checkPartStat accepts the participation statuses the package knows.
+func checkPartStat(field string, p PartStat) error {
+	switch p {
+	case "", NeedsAction, Accepted, Tentative, Declined:
+		return nil
+	}
+	return fieldErr(field, "unknown PARTSTAT %q", p)
+}
+
 // checkEmail requires a bare addr-spec such as "anna@example.se".
 func checkEmail(field, email string) error {
 	if email == "" {
