@@ -144,11 +144,7 @@ func RenderFeed(f *Feed) ([]byte, error) {
 	})
 	cal.Children = append(cal.Children, zones.components()...)
 	for _, k := range series {
-		evs, err := feedEvents(k.fs, k.e, words)
-		if err != nil {
-			return nil, err
-		}
-		cal.Children = append(cal.Children, evs...)
+		cal.Children = append(cal.Children, feedEvents(k.fs, k.e, words)...)
 	}
 	return encode(cal)
 }
@@ -219,7 +215,7 @@ func prefixField(prefix string, err error) error {
 }
 
 // feedEvents builds the master and instance VEVENTs of one series.
-func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error) {
+func feedEvents(fs *FeedSeries, e *expansion, w words) []*ical.Component {
 	s := fs.Series
 	stamp := s.Modified
 	if stamp.IsZero() {
@@ -253,18 +249,14 @@ func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error
 	master := e.master(stamp)
 	if e.r == nil {
 		// A one-off event is its only occurrence: its note goes on it.
-		answer, st, text := fs.Answer, status, ""
-		if n := notes[e.start.Unix()]; n != nil && !e.excluded[e.start.Unix()] {
-			answer = cmp.Or(n.Answer, answer)
-			if n.Tentative && !s.Cancelled {
-				st = "TENTATIVE"
-			}
-			text = n.Text
+		var n *OccurrenceNote
+		if !e.excluded[e.start.Unix()] {
+			n = notes[e.start.Unix()]
 		}
-		decorate(master, s.Summary, s.Description, st, answer, w, fs.Note, text)
-		return []*ical.Component{master}, nil
+		decorate(master, s.Summary, s.Description, status, fs.Answer, n, w, fs.Note)
+		return []*ical.Component{master}
 	}
-	decorate(master, s.Summary, s.Description, status, fs.Answer, w, fs.Note, "")
+	decorate(master, s.Summary, s.Description, status, fs.Answer, nil, w, fs.Note)
 	evs := []*ical.Component{master}
 
 	// Instances: every current override, and every occurrence with a note.
@@ -294,23 +286,25 @@ func feedEvents(fs *FeedSeries, e *expansion, w words) ([]*ical.Component, error
 			summary, description = cmp.Or(o.Summary, summary), cmp.Or(o.Description, description)
 		}
 		ev := e.instance(occ, istamp)
-		answer, st, text := fs.Answer, status, ""
-		if n := notes[occ.RecurrenceID.Unix()]; n != nil {
-			answer = cmp.Or(n.Answer, answer)
-			if n.Tentative && !s.Cancelled {
-				st = "TENTATIVE"
-			}
-			text = n.Text
-		}
-		decorate(ev, summary, description, st, answer, w, fs.Note, text)
+		decorate(ev, summary, description, status, fs.Answer, notes[occ.RecurrenceID.Unix()], w, fs.Note)
 		evs = append(evs, ev)
 	}
-	return evs, nil
+	return evs
 }
 
 // decorate sets the feed-specific properties of an event: STATUS, TRANSP,
 // and the summary and description with the reader's answer and the notes.
-func decorate(ev *ical.Component, summary, description, status string, answer PartStat, w words, seriesNote, note string) {
+// The occurrence's note n, when there is one, overrides the series answer
+// and marks a waitlist place (STATUS:TENTATIVE, unless the series is
+// cancelled).
+func decorate(ev *ical.Component, summary, description, status string, answer PartStat, n *OccurrenceNote, w words, seriesNote string) {
+	note := ""
+	if n != nil {
+		answer, note = cmp.Or(n.Answer, answer), n.Text
+		if n.Tentative && status != "CANCELLED" {
+			status = "TENTATIVE"
+		}
+	}
 	setRaw(ev.Props, ical.PropStatus, status)
 	transp := "OPAQUE"
 	if answer == Declined {
