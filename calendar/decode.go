@@ -13,7 +13,8 @@ import (
 // DecodeSeries reads the VEVENTs of a parsed calendar back into series: a
 // master per UID, with the instances that share its UID as overrides. It
 // reads what the package writes, and simple imports: DTSTART with an IANA
-// or Windows TZID (or UTC and floating times in opt.FallbackZone), DTEND or
+// or Windows TZID (with opt.FallbackZone, also UTC, floating times and
+// unknown zones, read in that zone), DTEND or
 // DURATION, RRULE, EXDATE (also comma lists, which go-ical cannot read),
 // RECURRENCE-ID, STATUS:CANCELLED and the texts (read leniently, so
 // "Room 1\, Floor 2" stays whole where go-ical's Text keeps "Room 1").

@@ -288,3 +288,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRepliesLenientStamp(t *testing.T) {
+	got, err := ParseReplies(strings.NewReader(replyCal("COUNTER", "", "UID:x\nDTSTAMP:yesterday\nDTSTART:soon\nATTENDEE;PARTSTAT=TENTATIVE:mailto:a@b.se\n")), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got[0].Stamp.IsZero() || got[0].Proposed != nil || got[0].Attendees[0].PartStat != Tentative {
+		t.Errorf("got %+v", got[0])
+	}
+}

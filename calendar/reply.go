@@ -26,10 +26,10 @@ type Reply struct {
 	// the occurrence on that day is meant.
 	RecurrenceDate bool
 	Sequence       int
-	Stamp          time.Time  // DTSTAMP, UTC
+	Stamp          time.Time  // DTSTAMP, UTC; zero when absent or unreadable
 	Attendees      []Attendee // every ATTENDEE; a valid REPLY has exactly one
 	Organizer      string     // address, as attendee addresses are normalised
-	Proposed       *time.Time // COUNTER: the proposed DTSTART, UTC
+	Proposed       *time.Time // COUNTER: the proposed DTSTART, UTC; nil when unreadable
 	Comment        string     // COMMENT, or Apple's X-CALENDARSERVER-PRIVATE-COMMENT
 }
 
@@ -85,12 +85,10 @@ func (z *resolver) reply(ev *ical.Component, method string) (Reply, error) {
 	if p := get(ical.PropSequence); p != nil {
 		rep.Sequence, _ = strconv.Atoi(strings.TrimSpace(p.Value))
 	}
+	// DTSTAMP and a COUNTER's DTSTART only order and annotate an answer:
+	// one that cannot be read is left zero rather than losing the answer.
 	if p := get(ical.PropDateTimeStamp); p != nil {
-		t, _, err := z.instant(p)
-		if err != nil {
-			return rep, fmt.Errorf("calendar: reply %s: DTSTAMP: %w", rep.UID, err)
-		}
-		rep.Stamp = t
+		rep.Stamp, _, _ = z.instant(p)
 	}
 	if p := get(ical.PropRecurrenceID); p != nil {
 		t, date, err := z.instant(p)
@@ -100,11 +98,9 @@ func (z *resolver) reply(ev *ical.Component, method string) (Reply, error) {
 		rep.RecurrenceID, rep.RecurrenceDate = &t, date
 	}
 	if p := get(ical.PropDateTimeStart); p != nil && method == MethodCounter {
-		t, _, err := z.instant(p)
-		if err != nil {
-			return rep, fmt.Errorf("calendar: counter %s: DTSTART: %w", rep.UID, err)
+		if t, _, err := z.instant(p); err == nil {
+			rep.Proposed = &t
 		}
-		rep.Proposed = &t
 	}
 	for _, p := range ev.Props[ical.PropAttendee] {
 		a := Attendee{
