@@ -19,7 +19,7 @@ Commands:
   members import FILE.csv|FILE.json [--dry-run]       import the member register
   dlq list [--consumer=NAME] | retry SEQ|--all         show and re-drive dead letters
   token create MEMBER_ID [--label=…] [--days=N]       issue an organizer API token
-  config                                              list every setting and its default
+  config [--markdown]                                 list every setting and its default
   help                                                this text
 
 Configuration comes from the environment (see "natverk config" and the README).
@@ -37,6 +37,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stdout, usage)
 		return nil
 	case "config":
+		if len(args) > 0 && args[0] == "--markdown" {
+			return printConfigMarkdown(stdout)
+		}
 		return printConfig(stdout)
 	}
 	if cmd == "serve" {
@@ -84,6 +87,20 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// printConfigMarkdown prints the README's configuration table.
+func printConfigMarkdown(w io.Writer) error {
+	fmt.Fprintln(w, "| variable | default | what it sets |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, s := range config.Settings {
+		secret := ""
+		if s.Secret {
+			secret = " (secret: `" + s.Env + "_FILE` reads it from a file)"
+		}
+		fmt.Fprintf(w, "| `%s` | %s | %s%s |\n", s.Env, s.Default, s.Doc, secret)
+	}
+	return nil
 }
 
 func printConfig(w io.Writer) error {
