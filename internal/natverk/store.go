@@ -29,6 +29,7 @@ type Store interface {
 	MailStore
 	InboundStore
 	LeaseStore
+	JobStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
@@ -312,6 +313,15 @@ type InboundStore interface {
 	SaveInbound(ctx context.Context, m *InboundMessage) error
 	// FindInbound lists stored messages with the status ("" = all).
 	FindInbound(ctx context.Context, status string, limit int) ([]*InboundMessage, error)
+}
+
+// JobStore makes scheduled work happen once.
+type JobStore interface {
+	// ScheduleOnce writes evs to the outbox under key, unless key was used
+	// before: done is true only for the call that wrote them. Schedulers
+	// in several processes (reminders, digests, quorum decisions) use it
+	// so each job's mail is queued exactly once.
+	ScheduleOnce(ctx context.Context, key string, evs []events.Envelope) (done bool, err error)
 }
 
 // LeaseStore gives one holder at a time a named lease, for work that must

@@ -307,3 +307,33 @@ func testLease(t *testing.T, open Opener) {
 		t.Fatal("a could not take a released lease")
 	}
 }
+
+func testJobs(t *testing.T, open Opener) {
+	s := open(t)
+	drain(t, s)
+	ev := natverk.MailEvent(natverk.MailReminder, 1, 2, 3, nil, 0, "", time.Now())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, err := s.ScheduleOnce(ctx(), "reminder/s2/o100", []events.Envelope{ev}); err == nil && ok {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d schedulers won the same job", wins)
+	}
+	if evs := drain(t, s); len(evs) != 1 {
+		t.Fatalf("%d events written for one job", len(evs))
+	}
+	if ok, _ := s.ScheduleOnce(ctx(), "reminder/s2/o200", nil); !ok {
+		t.Fatal("a new key was not done")
+	}
+}

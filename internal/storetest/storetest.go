@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Inbound", func(t *testing.T) { testInbound(t, open) })
 	t.Run("Lease", func(t *testing.T) { testLease(t, open) })
 	t.Run("Erase", func(t *testing.T) { testErase(t, open) })
+	t.Run("Jobs", func(t *testing.T) { testJobs(t, open) })
 }
 
 // checks are permissive calendar checks: the suite tests the store, not
