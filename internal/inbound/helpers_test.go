@@ -155,6 +155,18 @@ func (s *savedStore) saved(t testing.TB, messageID string) natverk.InboundMessag
 	return m
 }
 
+// closedStore returns a store that fails every call, as a database that
+// went away does.
+func (e *testEnv) closedStore(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(ctxT(t), filepath.Join(t.TempDir(), "closed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	return db
+}
+
 // addSeries schedules another weekly series in the network.
 func (e *testEnv) addSeries(t testing.TB, start, summary string) *natverk.Series {
 	t.Helper()
@@ -488,3 +500,18 @@ func (c *counter) get(outcome string) int {
 	defer c.mu.Unlock()
 	return c.n[outcome]
 }
+
+// panicking is a message whose calendar part makes go-ical's decoder
+// panic (a property line with a parameter and no colon, INTEROP §6).
+const panicking = "From: someone@example.org\r\n" +
+	"To: rsvp@" + mailDomain + "\r\n" +
+	"Subject: broken\r\n" +
+	"Message-ID: <panicking-1@example.org>\r\n" +
+	"MIME-Version: 1.0\r\n" +
+	"Content-Type: multipart/alternative; boundary=b1\r\n" +
+	"\r\n" +
+	"--b1\r\n" +
+	"Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n" +
+	"\r\n" +
+	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nX;A=b\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" +
+	"--b1--\r\n"

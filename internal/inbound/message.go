@@ -97,9 +97,9 @@ func (m *mailMessage) readHeader(h mail.Header, raw []byte) {
 		m.from = bareAddress(v)
 	}
 	if s, err := h.Subject(); err == nil {
-		m.subject = clip(s, 200)
+		m.subject = printable(s, 200)
 	} else {
-		m.subject = clip(h.Get("Subject"), 200)
+		m.subject = printable(h.Get("Subject"), 200)
 	}
 	if d, err := h.Date(); err == nil {
 		m.date = d.UTC()
@@ -243,6 +243,18 @@ func bareAddress(v string) string {
 		return ""
 	}
 	return clip(v, 254)
+}
+
+// printable returns s as valid UTF-8 without control characters, at
+// most n bytes long.
+func printable(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	return clip(s, n)
 }
 
 // clip shortens s to at most n bytes on a rune boundary.

@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -130,7 +131,10 @@ func (p *Processor) process(ctx context.Context, source, envFrom string, rcpts [
 	if err != nil {
 		return Result{}, err
 	}
-	rec.Status, rec.Reason, rec.SeriesID, rec.MemberID = out.Status, clip(out.Reason, 1000), out.SeriesID, out.MemberID
+	// Reasons quote the message (a malformed header line, an address):
+	// keep them printable.
+	out.Reason = printable(out.Reason, 1000)
+	rec.Status, rec.Reason, rec.SeriesID, rec.MemberID = out.Status, out.Reason, out.SeriesID, out.MemberID
 	switch out.Status {
 	case natverk.InboundReview, natverk.InboundRefused, natverk.InboundFailed, natverk.InboundOther:
 		rec.Raw = raw
@@ -165,6 +169,11 @@ func (p *Processor) judge(ctx context.Context, source, envFrom string, rcpts []s
 		a := classify(p.Links, rcpts, nil, now)
 		rec.To = a.to
 		return failed(fmt.Sprintf("the message is larger than %d bytes", p.maxBytes())), nil
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		rec.MessageID = syntheticMessageID(raw)
+		rec.To = classify(p.Links, rcpts, nil, now).to
+		return failed("the message is empty"), nil
 	}
 	msg, perr := readMessage(raw)
 	rec.MessageID, rec.Subject = msg.messageID, msg.subject
