@@ -145,10 +145,20 @@ func (p *Processor) applyReplies(ctx context.Context, rc replyContext, replies [
 // unknown responder waits for an organizer's review.
 func (p *Processor) responder(ctx context.Context, rc replyContext, tokenMember *natverk.Member, attendee string, s *natverk.Series) (*natverk.Member, string, *outcome, error) {
 	if tokenMember != nil {
-		switch {
-		case sameAddress(attendee, tokenMember.Email):
+		if sameAddress(attendee, tokenMember.Email) {
 			return tokenMember, "", nil, nil
-		case sameAddress(rc.msg.from, tokenMember.Email) || sameAddress(rc.envFrom, tokenMember.Email):
+		}
+		// An attendee address that is another member's is an answer
+		// given for that member with someone else's reply address.
+		other, err := p.Store.FindMemberByEmail(ctx, plainAddress(attendee))
+		switch {
+		case err != nil && !isAnswer(err):
+			return nil, "", nil, fmt.Errorf("inbound: find member by email: %w", err)
+		case err == nil && other.ID != tokenMember.ID:
+			out := refused(fmt.Sprintf("forged: the ATTENDEE %s is another member's address than the one the reply address was issued to", clip(attendee, 120)), s.ID, tokenMember.ID)
+			return nil, "", &out, nil
+		}
+		if sameAddress(rc.msg.from, tokenMember.Email) || sameAddress(rc.envFrom, tokenMember.Email) {
 			return tokenMember, fmt.Sprintf("the ATTENDEE %s is not the member's address but the sender is the member", clip(attendee, 120)), nil, nil
 		}
 		out := refused(fmt.Sprintf("forged: the ATTENDEE %s is not the member the reply address was issued to, and neither is the sender", clip(attendee, 120)), s.ID, tokenMember.ID)

@@ -118,7 +118,7 @@ func newEnv(t testing.TB, n int) *testEnv {
 			t.Fatal(err)
 		}
 	}
-	e.series = e.addSeries(t, "2027-01-12T18:00", "Nätverksmöte Göteborg")
+	e.series = e.addSeries(t, "2027-01-12T18:00", "FREQ=WEEKLY;BYDAY=TU", "Nätverksmöte Göteborg")
 	e.saved = &savedStore{DB: db, byID: map[string]natverk.InboundMessage{}}
 	e.proc = &inbound.Processor{Store: e.saved, Links: e.links, Now: func() time.Time { return testNow }}
 	return e
@@ -168,9 +168,9 @@ func (e *testEnv) closedStore(t testing.TB) *sqlite.DB {
 }
 
 // addSeries schedules another weekly series in the network.
-func (e *testEnv) addSeries(t testing.TB, start, summary string) *natverk.Series {
+func (e *testEnv) addSeries(t testing.TB, start, rule, summary string) *natverk.Series {
 	t.Helper()
-	s, err := natverk.SeriesInput{Summary: summary, Start: start, RRule: "FREQ=WEEKLY;BYDAY=TU", Location: "Järntorget 1, Göteborg"}.
+	s, err := natverk.SeriesInput{Summary: summary, Start: start, RRule: rule, Location: "Järntorget 1, Göteborg"}.
 		Build(e.network, natverk.Checks{Zone: calendar.ValidateTimeZone, Rule: calendar.ValidateRule})
 	if err != nil {
 		t.Fatal(err)
