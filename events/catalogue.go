@@ -238,6 +238,9 @@ type MailPayload struct {
 	RequestID int64 `json:"request_id,omitempty"`
 	// Note is a short human message (why a network closed, …).
 	Note string `json:"note,omitempty"`
+	// Since and Until bound the answers a digest reports.
+	Since *time.Time `json:"since,omitempty"`
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // MailResultPayload is the payload of mail.sent and mail.failed.

@@ -26,3 +26,9 @@ func DeliveryOf(ctx context.Context) (Delivery, bool) {
 	d, ok := ctx.Value(deliveryKey{}).(Delivery)
 	return d, ok
 }
+
+// WithDelivery returns ctx carrying d, as Consume gives it to handlers;
+// tests of handlers use it to play a given delivery.
+func WithDelivery(ctx context.Context, d Delivery) context.Context {
+	return context.WithValue(ctx, deliveryKey{}, d)
+}

@@ -51,7 +51,7 @@ func (c *Consumer) track(d *delivery, on bool) {
 func (c *Consumer) run(d *delivery, e Envelope) (err error) {
 	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.HandlerTimeout)
 	defer cancel()
-	ctx = context.WithValue(ctx, deliveryKey{}, Delivery{
+	ctx = WithDelivery(ctx, Delivery{
 		Consumer:     c.cfg.Name,
 		StreamSeq:    d.meta.Sequence.Stream,
 		NumDelivered: int(d.meta.NumDelivered),

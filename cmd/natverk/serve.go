@@ -17,6 +17,7 @@ import (
 	"github.com/natverk/natverk/internal/feeds"
 	"github.com/natverk/natverk/internal/httpapi"
 	"github.com/natverk/natverk/internal/relay"
+	"github.com/natverk/natverk/internal/scheduler"
 	"github.com/natverk/natverk/internal/worker"
 )
 
@@ -93,6 +94,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			return fmt.Errorf("mailer consumer: %w", err)
 		}
 		stops = append(stops, c.Stop)
+	}
+	if cfg.Has(config.RoleScheduler) {
+		sch := &scheduler.Scheduler{Store: store, Log: log.With("role", "scheduler"), ReminderBefore: cfg.ReminderBefore, DigestEvery: cfg.DigestEvery, Holder: holder}
+		wg.Add(1)
+		go func() { defer wg.Done(); sch.Run(runCtx) }()
 	}
 	if cfg.Has(config.RoleCalendar) {
 		cw := &worker.Calendar{Store: store, Renderer: renderer, Log: log.With("role", "calendar")}

@@ -25,6 +25,7 @@ type MailStore interface {
 	natverk.RSVPStore
 	natverk.MailStore
 	natverk.SupportStore
+	natverk.JobStore
 }
 
 // MailMetrics counts outcomes (nil = none).
@@ -155,7 +156,15 @@ func (w *Mailer) send(ctx context.Context, job events.MailPayload) error {
 		if w.Metrics != nil {
 			w.Metrics.MailBounced(job.Kind)
 		}
-		return w.Store.CompleteMail(rctx, rec.Key, natverk.MailFailed, true, sendErr.Error(), code, w.now())
+		if err := w.Store.CompleteMail(rctx, rec.Key, natverk.MailFailed, true, sendErr.Error(), code, w.now()); err != nil {
+			return err
+		}
+		if job.MemberID != 0 && job.Kind != natverk.MailBounceNotice && job.Kind != natverk.MailDigest {
+			if m, err := w.Store.FindMemberByID(rctx, job.MemberID); err == nil {
+				return w.queueBounceNotices(rctx, job.NetworkID, m, sendErr.Error())
+			}
+		}
+		return nil
 	}
 	if d, ok := events.DeliveryOf(ctx); ok && d.Last() {
 		// Nothing retries forever: the last attempt records the failure.
@@ -184,6 +193,10 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 		return w.buildSupportRequest(ctx, job)
 	case natverk.MailSupportDecided:
 		return w.buildSupportDecided(ctx, job)
+	case natverk.MailDigest:
+		return w.buildDigest(ctx, job)
+	case natverk.MailBounceNotice:
+		return w.buildBounceNotice(ctx, job)
 	}
 	m, err := w.Store.FindMemberByID(ctx, job.MemberID)
 	if err != nil {
@@ -232,6 +245,16 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 	if job.Occurrence != nil {
 		o := job.Occurrence.In(s.Start.Location())
 		occ = &o
+	}
+	if job.Kind == natverk.MailReminder && occ != nil {
+		// Continuity stops only at a no to this very meeting.
+		a := answer
+		if oa, ok := occAnswers[occ.Unix()]; ok {
+			a = oa
+		}
+		if a == natverk.AnswerNo {
+			return nil, nil, &skip{"declined this meeting"}
+		}
 	}
 	seq := job.Sequence
 	if job.Kind == natverk.MailInvitation {
