@@ -2,8 +2,8 @@ package worker_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"errors"
 	"path/filepath"
 	"strings"
