@@ -434,6 +434,11 @@ func (e *testEnv) startServer(t testing.TB, configure func(*inbound.Server)) (*i
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
+	for deadline := time.Now().Add(10 * time.Second); srv.ListenAddr() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not start")
+		}
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
