@@ -16,6 +16,7 @@ import (
 	"github.com/natverk/natverk/internal/config"
 	"github.com/natverk/natverk/internal/feeds"
 	"github.com/natverk/natverk/internal/httpapi"
+	"github.com/natverk/natverk/internal/metrics"
 	"github.com/natverk/natverk/internal/relay"
 	"github.com/natverk/natverk/internal/scheduler"
 	"github.com/natverk/natverk/internal/worker"
@@ -59,7 +60,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	defer br.close()
-	renderer := &feeds.Renderer{Store: store, Links: lb, Past: cfg.FeedPast}
+	mx := metrics.New()
+	mx.WatchConsumers(br.js, events.DefaultStream, events.ConsumerMailer, events.ConsumerCalendar)
+	renderer := &feeds.Renderer{Store: store, Links: lb, Past: cfg.FeedPast, Metrics: mx}
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("%s-%d", host, os.Getpid())
 
@@ -70,7 +73,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	var mailDesc string
 
 	if cfg.Has(config.RoleRelay) {
-		r := &relay.Relay{Store: store, Publisher: events.NewPublisher(br.js), Log: log.With("role", "relay"), Holder: holder, Retention: cfg.OutboxRetention}
+		r := &relay.Relay{Store: store, Publisher: events.NewPublisher(br.js), Log: log.With("role", "relay"), Holder: holder, Retention: cfg.OutboxRetention, Metrics: mx}
 		wg.Add(1)
 		go func() { defer wg.Done(); r.Run(runCtx) }()
 	}
@@ -85,10 +88,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		if err != nil {
 			return err
 		}
-		mw := &worker.Mailer{Store: store, Composer: comp, Sender: sender, Links: lb, Log: log.With("role", "mailer")}
+		mw := &worker.Mailer{Store: store, Composer: comp, Sender: sender, Links: lb, Log: log.With("role", "mailer"), Metrics: mx}
 		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
 			Name: events.ConsumerMailer, Subjects: worker.MailerSubjects, Concurrency: cfg.SMTPPool * 2,
-			MaxAckPending: 2000, Logger: log.With("role", "mailer"),
+			MaxAckPending: 2000, Logger: log.With("role", "mailer"), Observer: mx,
 		}, mw.Handle)
 		if err != nil {
 			return fmt.Errorf("mailer consumer: %w", err)
@@ -104,7 +107,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		cw := &worker.Calendar{Store: store, Renderer: renderer, Log: log.With("role", "calendar")}
 		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
 			Name: events.ConsumerCalendar, Subjects: worker.CalendarSubjects, Concurrency: 64,
-			MaxAckPending: 5000, Logger: log.With("role", "calendar"),
+			MaxAckPending: 5000, Logger: log.With("role", "calendar"), Observer: mx,
 		}, cw.Handle)
 		if err != nil {
 			return fmt.Errorf("calendar consumer: %w", err)
@@ -118,7 +121,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			Store: store, Links: lb, Signer: sig, Feeds: renderer, AdminToken: admin, Checks: checks,
 			BoardEmail: cfg.BoardEmail, MaxBody: cfg.MaxBodyBytes, MaxImport: cfg.ImportMaxBytes,
 			CSRFKey: csrfKey, RateLimit: cfg.RateLimit, Log: log.With("role", "api"),
-			DLQ: dlq{js: br.js},
+			DLQ: dlq{js: br.js}, Metrics: mx.Handler(), Observe: mx.Request,
 			Ready: func(ctx context.Context) map[string]error {
 				m := map[string]error{}
 				if !br.nc.IsConnected() {
@@ -146,6 +149,28 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		}()
 	}
 
+	if srv == nil && cfg.MetricsAddr != "" {
+		// A worker process: metrics and health on their own listener.
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mx.Handler())
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+			if err := store.Ping(r.Context()); err != nil || !br.nc.IsConnected() {
+				w.Header().Set("Retry-After", "5")
+				http.Error(w, fmt.Sprintf("degraded: store=%v nats=%s", err, br.nc.Status()), http.StatusServiceUnavailable)
+				return
+			}
+			w.Write([]byte("ready\n"))
+		})
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on NATVERK_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		wg.Add(1)
+		go func() { defer wg.Done(); srv.Serve(mln) }()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	printBanner(stdout, cfg, ln, storeDesc, br.desc, mailDesc, admin)
 	log.Info("natverk started", "roles", cfg.SortedRoles())
 

@@ -39,6 +39,9 @@ type Config struct {
 	DataDir string
 	// HTTPAddr is where the HTTP server listens.
 	HTTPAddr string
+	// MetricsAddr, for processes without the api role, is where /metrics,
+	// /healthz and /readyz are served ("" = not served).
+	MetricsAddr string
 	// BaseURL is the public URL of the HTTP server, used in mails and feeds.
 	BaseURL string
 	// DatabaseURL selects Postgres; empty means SQLite in DataDir.
@@ -119,6 +122,7 @@ type Setting struct {
 var Settings = []Setting{
 	{"NATVERK_DATA", "./var", "directory for the embedded mode's files (SQLite, JetStream, Maildir, generated secrets)", false},
 	{"NATVERK_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address", false},
+	{"NATVERK_METRICS_ADDR", "", "where a process without the api role serves /metrics, /healthz and /readyz", false},
 	{"NATVERK_BASE_URL", "http://<NATVERK_HTTP_ADDR>", "public base URL used in mails and feed links", false},
 	{"DATABASE_URL", "(SQLite in $NATVERK_DATA/natverk.db)", "postgres://… selects Postgres", true},
 	{"NATS_URL", "(in-process server)", "nats://… selects an external NATS (cluster URLs comma-separated)", false},
@@ -320,6 +324,11 @@ func (c Config) Validate() error {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 24 {
 		bad("NATVERK_ADMIN_TOKEN: use at least 24 characters")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("NATVERK_METRICS_ADDR: %q is not host:port", c.MetricsAddr)
+		}
 	}
 	if c.InboundAddr != "" {
 		if _, _, err := net.SplitHostPort(c.InboundAddr); err != nil {

@@ -42,6 +42,8 @@ type Renderer struct {
 	Past time.Duration
 	// Now returns the time (default time.Now).
 	Now func() time.Time
+	// Metrics counts renders (nil = none).
+	Metrics Metrics
 
 	mu     sync.Mutex
 	states map[string]*flight
@@ -52,6 +54,11 @@ func (r *Renderer) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
+}
+
+// Metrics is told about every render.
+type Metrics interface {
+	FeedRendered(feed string, changed bool)
 }
 
 // ETag returns the strong entity tag of a feed body.
@@ -84,6 +91,9 @@ func (r *Renderer) Render(ctx context.Context, key string) (*natverk.StoredFeed,
 	changed, err := r.Store.PutFeed(ctx, f)
 	if err != nil {
 		return nil, false, fmt.Errorf("feeds: store %s: %w", key, err)
+	}
+	if r.Metrics != nil {
+		r.Metrics.FeedRendered(kind, changed)
 	}
 	if !changed {
 		stored, err := r.Store.FindFeed(ctx, key)
