@@ -91,7 +91,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		mw := &worker.Mailer{Store: store, Composer: comp, Sender: sender, Links: lb, Log: log.With("role", "mailer"), Metrics: mx}
 		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
 			Name: events.ConsumerMailer, Subjects: worker.MailerSubjects, Concurrency: cfg.SMTPPool * 2,
-			MaxAckPending: 2000, Logger: log.With("role", "mailer"), Observer: mx,
+			MaxAckPending: 2000, Logger: log.With("role", "mailer"), Observer: mx, Backoff: cfg.RetryBackoff,
 		}, mw.Handle)
 		if err != nil {
 			return fmt.Errorf("mailer consumer: %w", err)
@@ -107,7 +107,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		cw := &worker.Calendar{Store: store, Renderer: renderer, Log: log.With("role", "calendar")}
 		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
 			Name: events.ConsumerCalendar, Subjects: worker.CalendarSubjects, Concurrency: 64,
-			MaxAckPending: 5000, Logger: log.With("role", "calendar"), Observer: mx,
+			MaxAckPending: 5000, Logger: log.With("role", "calendar"), Observer: mx, Backoff: cfg.RetryBackoff,
 		}, cw.Handle)
 		if err != nil {
 			return fmt.Errorf("calendar consumer: %w", err)

@@ -85,6 +85,9 @@ type Config struct {
 	DKIMDomain   string
 	DKIMSelector string
 	DKIMKeyFile  string
+	// RetryBackoff is the delay before each retry of a failed event
+	// handler; after the last, the event is dead-lettered.
+	RetryBackoff []time.Duration
 	// ReminderBefore is how long before an occurrence reminders go out.
 	ReminderBefore time.Duration
 	// DigestEvery is the longest an organizer waits for news of answers.
@@ -144,6 +147,7 @@ var Settings = []Setting{
 	{"NATVERK_DKIM_DOMAIN", "", "DKIM signing domain (with selector and key file)", false},
 	{"NATVERK_DKIM_SELECTOR", "", "DKIM selector", false},
 	{"NATVERK_DKIM_KEY_FILE", "", "PEM private key (RSA or Ed25519)", false},
+	{"NATVERK_RETRY_BACKOFF", "1s,5s,30s,2m,10m", "delays before each retry of a failed event; then it is dead-lettered", false},
 	{"NATVERK_REMINDER_BEFORE", "72h", "when reminders go out before a meeting", false},
 	{"NATVERK_DIGEST_EVERY", "24h", "at most one answer digest per network per period", false},
 	{"NATVERK_FEED_PAST", "8760h", "how far back feeds keep meetings", false},
@@ -204,6 +208,26 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		return d
 	}
+	durList := func(name string, def []time.Duration) []time.Duration {
+		v := get(name)
+		if v == "" {
+			return def
+		}
+		var out []time.Duration
+		for _, p := range splitList(v) {
+			d, err := time.ParseDuration(p)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a list of durations such as 1s,5s,30s", name, v))
+				return def
+			}
+			out = append(out, d)
+		}
+		if len(out) == 0 || len(out) > 20 {
+			errs = append(errs, fmt.Errorf("%s: give 1 to 20 durations", name))
+			return def
+		}
+		return out
+	}
 	float := func(name string, def float64) float64 {
 		v := get(name)
 		if v == "" {
@@ -219,6 +243,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DataDir:           str("NATVERK_DATA", "./var"),
 		HTTPAddr:          str("NATVERK_HTTP_ADDR", "127.0.0.1:8080"),
 		BaseURL:           get("NATVERK_BASE_URL"),
+		MetricsAddr:       get("NATVERK_METRICS_ADDR"),
 		DatabaseURL:       get("DATABASE_URL"),
 		NATSURL:           get("NATS_URL"),
 		NATSCredsFile:     get("NATS_CREDS"),
@@ -239,6 +264,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DKIMDomain:        get("NATVERK_DKIM_DOMAIN"),
 		DKIMSelector:      get("NATVERK_DKIM_SELECTOR"),
 		DKIMKeyFile:       get("NATVERK_DKIM_KEY_FILE"),
+		RetryBackoff:      durList("NATVERK_RETRY_BACKOFF", []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}),
 		ReminderBefore:    dur("NATVERK_REMINDER_BEFORE", 72*time.Hour),
 		DigestEvery:       dur("NATVERK_DIGEST_EVERY", 24*time.Hour),
 		FeedPast:          dur("NATVERK_FEED_PAST", 365*24*time.Hour),
