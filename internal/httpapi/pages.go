@@ -20,15 +20,22 @@ import (
 var templateFS embed.FS
 
 var funcs = template.FuncMap{
-	"t":      t,
-	"answer": func(lang, a string) string { return t(lang, "answer."+a) },
-	"status": func(lang, s string) string { return t(lang, "status."+s) },
+	"t":       t,
+	"answer":  func(lang, a string) string { return t(lang, "answer."+a) },
+	"status":  func(lang, s string) string { return t(lang, "status."+s) },
+	"kind":    func(lang, k string) string { return t(lang, "kind."+k) },
+	"skip":    func(lang, k string) string { return t(lang, "skip."+k) },
+	"support": func(lang, s string) string { return t(lang, "support."+s) },
 }
+
+// pageNames are the pages, each a template in templates/ drawn inside
+// layout.html.
+var pageNames = []string{"rsvp", "message", "unsubscribe", "network", "organizer", "organizer_close"}
 
 // pageTemplates parses the layout with each page.
 func pageTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, page := range []string{"rsvp", "message", "unsubscribe", "network"} {
+	for _, page := range pageNames {
 		out[page] = template.Must(template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return out

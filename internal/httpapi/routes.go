@@ -46,6 +46,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/networks/{id}/meetings", s.roles(organizers, s.handleListSeries))
 	mux.HandleFunc("POST /api/v1/networks/{id}/support", s.roles(organizers, s.handleSupportRequest))
 	mux.HandleFunc("GET /api/v1/networks/{id}/support", s.roles(organizers, s.handleListSupport))
+	mux.HandleFunc("POST /api/v1/networks/{id}/organizer-link", s.roles(adminOnly, s.handleOrganizerLink))
 
 	// Meetings.
 	mux.HandleFunc("GET /api/v1/meetings/{id}", s.roles(organizers, s.handleGetSeries))
@@ -73,6 +74,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /unsubscribe/{token}", s.public(s.handleUnsubscribePage))
 	mux.HandleFunc("POST /unsubscribe/{token}", s.public(s.handleUnsubscribePost))
 	mux.HandleFunc("GET /n/{slug}", s.public(s.handleNetworkPage))
+	mux.HandleFunc("GET /organize/{token}", s.public(s.handleOrganizerView))
+	mux.HandleFunc("GET /organize/{token}/close", s.public(s.handleOrganizerClosePage))
+	mux.HandleFunc("POST /organize/{token}/close", s.public(s.handleOrganizerClose))
+	mux.HandleFunc("POST /organize/{token}/invite", s.public(s.handleOrganizerInvite))
+	mux.HandleFunc("POST /organize/{token}/cancel", s.public(s.handleOrganizerCancel))
+	mux.HandleFunc("POST /organize/{token}/move", s.public(s.handleOrganizerMove))
+	mux.HandleFunc("POST /organize/{token}/support", s.public(s.handleOrganizerSupport))
 	mux.HandleFunc("GET /feeds/{file}", s.public(s.handleNetworkFeed))
 	mux.HandleFunc("GET /feeds/p/{token}/{file}", s.public(s.handlePrivateFeed))
 	mux.HandleFunc("GET /feeds/m/{file}", s.public(s.handleMemberFeed))

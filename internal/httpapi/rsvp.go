@@ -26,11 +26,21 @@ type rsvpPage struct {
 	Recorded      bool
 	Error         string
 	OneOccurrence bool
-	Action        string
-	CSRF          string
-	ICS           string
-	Feed          links.FeedLinks
-	Unsubscribe   string
+	// Cancelled: the link's occurrence is cancelled; Closed: the network
+	// closed (or the series was cancelled). Neither takes answers.
+	Cancelled bool
+	Closed    bool
+	CanAnswer bool
+	// ShowCalendar offers the calendar links once the member answered.
+	ShowCalendar bool
+	Action       string
+	CSRF         string
+	ICS          string
+	Feed         links.FeedLinks
+	// StopURL and LeaveURL open the unsubscribe page with the choice
+	// preselected; Page is the public network page ("" if private).
+	StopURL, LeaveURL string
+	Page              string
 }
 
 // rsvpContext is what an RSVP link names, loaded.
@@ -84,27 +94,46 @@ func (s *Server) currentAnswer(r *http.Request, rc *rsvpContext) (string, error)
 func (s *Server) rsvpPageData(r *http.Request, tok string, rc *rsvpContext, lang string) rsvpPage {
 	loc := rc.series.Start.Location()
 	start := rc.occ
+	cancelled := false
 	if start.IsZero() {
 		if next, ok := rc.cal.Next(s.now()); ok {
 			start = next.Start
 		} else {
 			start = rc.series.Start
 		}
-	} else if ex := rc.series.Exception(start); ex != nil && !ex.Cancelled {
-		start = ex.Start
+	} else if ex := rc.series.Exception(start); ex != nil {
+		if ex.Cancelled {
+			cancelled = true
+		} else if !ex.Start.IsZero() {
+			start = ex.Start
+		}
 	}
 	unsub := s.Links.Unsubscribe(s.Links.UnsubscribeToken(rc.member, rc.network.ID))
-	return rsvpPage{
+	closed := rc.network.Status == natverk.NetworkClosed || rc.series.Status == natverk.SeriesCancelled
+	p := rsvpPage{
 		Lang: lang, Title: rc.series.Summary + " — " + rc.network.Name,
 		Network: rc.network, Summary: rc.series.Summary,
 		When:     formatWhen(lang, start.In(loc), start.Add(rc.series.Duration).In(loc)),
 		Schedule: calendar.Describe(rc.cal, lang),
 		Location: rc.series.Location, LocationURL: rc.series.LocationURL,
 		OneOccurrence: !rc.occ.IsZero(),
-		Action:        "/rsvp/" + tok, CSRF: s.csrfFor(tok),
+		Cancelled:     cancelled, Closed: closed, CanAnswer: !cancelled && !closed,
+		Action: "/rsvp/" + tok, CSRF: s.csrfFor(tok),
 		ICS:  "/rsvp/" + tok + "/invite.ics",
-		Feed: s.Links.NetworkFeed(rc.network), Unsubscribe: unsub,
+		Feed: s.Links.NetworkFeed(rc.network), StopURL: unsub + "?do=unsubscribe", LeaveURL: unsub + "?do=leave",
 	}
+	if ex := rc.series.Exception(rc.occ); ex != nil && !ex.Cancelled && ex.Location != "" {
+		p.Location = ex.Location
+	}
+	if rc.network.FeedVisibility == natverk.FeedPublic {
+		p.Page = s.Links.NetworkPage(rc.network)
+	}
+	return p
+}
+
+// choiceOf is the button name of an answer ("yes", "maybe", "no").
+func choiceOf(answer string) string {
+	return map[string]string{natverk.AnswerYes: "yes", natverk.AnswerMaybe: "maybe", natverk.AnswerNo: "no"}[answer]
 }
 
 // handleRSVPPage shows the meeting, the member's answer and the three
@@ -121,10 +150,12 @@ func (s *Server) handleRSVPPage(w http.ResponseWriter, r *http.Request) error {
 	if p.Answer, err = s.currentAnswer(r, rc); err != nil {
 		return err
 	}
+	p.Choice = choiceOf(p.Answer)
 	switch c := r.URL.Query().Get("a"); c {
 	case "yes", "maybe", "no":
 		p.Choice = c
 	}
+	p.ShowCalendar = p.Answer != "" && !p.Closed
 	s.renderPage(w, http.StatusOK, "rsvp", p)
 	return nil
 }
@@ -150,6 +181,11 @@ func (s *Server) handleRSVPPost(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return natverk.Invalid(natverk.FieldError{Field: "answer", Reason: "must be yes, maybe or no"})
 	}
+	if !p.CanAnswer {
+		p.Answer, _ = s.currentAnswer(r, rc)
+		s.renderPage(w, http.StatusConflict, "rsvp", p)
+		return nil
+	}
 	_, _, err = s.Store.RecordRSVP(r.Context(), natverk.RSVP{
 		SeriesID: rc.series.ID, MemberID: rc.member.ID, Occurrence: rc.occ, Answer: ans,
 		Source: natverk.SourceLink, AnsweredAt: s.now(), Sequence: rc.series.Sequence,
@@ -160,8 +196,8 @@ func (s *Server) handleRSVPPost(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	p.Recorded = true
-	p.Choice = map[string]string{natverk.AnswerYes: "yes", natverk.AnswerMaybe: "maybe", natverk.AnswerNo: "no"}[ans]
+	p.Recorded, p.ShowCalendar = true, true
+	p.Choice = choiceOf(ans)
 	if p.Answer, err = s.currentAnswer(r, rc); err != nil {
 		return err
 	}
@@ -227,4 +263,33 @@ func formatWhen(lang string, start, end time.Time) string {
 		at = ", "
 	}
 	return day + at + start.Format("15:04") + "–" + end.Format("15:04") + " (" + start.Format("MST") + ")"
+}
+
+// short weekday and month names for compact lists and charts.
+var (
+	shortWeekdays = map[string][7]string{
+		"sv": {"sön", "mån", "tis", "ons", "tors", "fre", "lör"},
+		"en": {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
+	}
+	shortMonths = map[string][12]string{
+		"sv": {"jan", "feb", "mars", "apr", "maj", "juni", "juli", "aug", "sep", "okt", "nov", "dec"},
+		"en": {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+	}
+)
+
+// formatShort writes "tis 8 dec 18:00" ("Tue 8 Dec 18:00"): a meeting in
+// a list or a chart, in the zone of t.
+func formatShort(lang string, t time.Time) string {
+	if lang != "en" {
+		lang = "sv"
+	}
+	return shortWeekdays[lang][t.Weekday()] + " " + itoa(int64(t.Day())) + " " + shortMonths[lang][t.Month()-1] + " " + t.Format("15:04")
+}
+
+// formatDate writes "8 december 2026" ("8 December 2026").
+func formatDate(lang string, t time.Time) string {
+	if lang != "en" {
+		lang = "sv"
+	}
+	return itoa(int64(t.Day())) + " " + months[lang][t.Month()-1] + " " + itoa(int64(t.Year()))
 }

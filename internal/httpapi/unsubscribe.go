@@ -14,13 +14,68 @@ type unsubscribePage struct {
 	Network     *natverk.Network
 	Status      string
 	Hidden      bool
-	Choice      string
-	Done        string
-	Action      string
-	CSRF        string
+	// Confirm is the choice the link asked for (?do=), offered as the one
+	// big button; Options are the other choices that apply.
+	Confirm      string
+	ConfirmLabel string
+	Options      []unsubOption
+	Done         string
+	Error        string
+	Action       string
+	CSRF         string
 }
 
-// handleUnsubscribePage shows the member's choices. GET changes nothing.
+// unsubOption is one choice on the unsubscribe page.
+type unsubOption struct {
+	Do, Label string
+}
+
+// unsubLabels names each choice's button.
+var unsubLabels = map[string]string{
+	"unsubscribe": "unsub.stop", "leave": "unsub.leave", "hide": "unsub.hide", "show": "unsub.show", "rejoin": "unsub.rejoin",
+}
+
+// unsubChoices returns the choices that apply to a member's status, in
+// the order the page shows them.
+func unsubChoices(status string, hidden bool) []string {
+	var out []string
+	if status == natverk.StatusInvited || status == natverk.StatusJoined {
+		out = append(out, "unsubscribe")
+	}
+	if status != natverk.StatusLeft && status != "" {
+		out = append(out, "leave")
+	}
+	if hidden {
+		out = append(out, "show")
+	} else {
+		out = append(out, "hide")
+	}
+	if status == natverk.StatusLeft || status == natverk.StatusUnsubscribed {
+		out = append(out, "rejoin")
+	}
+	return out
+}
+
+// withChoice sets the page's big button to the asked-for choice when it
+// applies (the mail's unsubscribe link asks for "unsubscribe") and lists
+// the others below it.
+func (p *unsubscribePage) withChoice(asked string) {
+	p.Confirm, p.ConfirmLabel, p.Options = "", "", nil
+	choices := unsubChoices(p.Status, p.Hidden)
+	for _, c := range choices {
+		if c == asked && (c == "unsubscribe" || c == "leave" || c == "hide") {
+			p.Confirm, p.ConfirmLabel = c, t(p.Lang, unsubLabels[c])
+		}
+	}
+	for _, c := range choices {
+		if c != p.Confirm {
+			p.Options = append(p.Options, unsubOption{Do: c, Label: t(p.Lang, unsubLabels[c])})
+		}
+	}
+}
+
+// handleUnsubscribePage shows the member's choices, the one the link
+// asked for first. GET changes nothing: mail scanners open every link.
 func (s *Server) handleUnsubscribePage(w http.ResponseWriter, r *http.Request) error {
 	tok := r.PathValue("token")
 	c, m, err := s.memberFromToken(r, tok, token.Unsubscribe)
@@ -33,7 +88,11 @@ func (s *Server) handleUnsubscribePage(w http.ResponseWriter, r *http.Request) e
 		s.pageError(w, r, langFor(r, m.Locale), err)
 		return nil
 	}
-	p.Choice = r.URL.Query().Get("do")
+	asked := r.URL.Query().Get("do")
+	if asked == "" {
+		asked = "unsubscribe"
+	}
+	p.withChoice(asked)
 	s.renderPage(w, http.StatusOK, "unsubscribe", p)
 	return nil
 }
@@ -54,9 +113,10 @@ func (s *Server) unsubscribeData(r *http.Request, tok string, c token.Claims, m 
 		Action: "/unsubscribe/" + tok, CSRF: s.csrfFor(tok)}, nil
 }
 
-// handleUnsubscribePost applies the member's choice. It also answers the
-// RFC 8058 one-click POST (body "List-Unsubscribe=One-Click", sent by the
-// mail client without cookies or a form token) with a plain 200.
+// handleUnsubscribePost applies the member's choice with one POST. It
+// also answers the RFC 8058 one-click POST (body
+// "List-Unsubscribe=One-Click", sent by the mail client without cookies
+// or a form token) with a plain 200.
 func (s *Server) handleUnsubscribePost(w http.ResponseWriter, r *http.Request) error {
 	tok := r.PathValue("token")
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
@@ -84,12 +144,13 @@ func (s *Server) handleUnsubscribePost(w http.ResponseWriter, r *http.Request) e
 		s.pageError(w, r, langFor(r, m.Locale), err)
 		return nil
 	}
+	do := strings.TrimSpace(r.PostFormValue("do"))
 	if !s.checkCSRF(r, tok) {
-		p.Done = t(p.Lang, "csrf")
+		p.Error = t(p.Lang, "csrf")
+		p.withChoice(do)
 		s.renderPage(w, http.StatusForbidden, "unsubscribe", p)
 		return nil
 	}
-	do := strings.TrimSpace(r.PostFormValue("do"))
 	switch do {
 	case "unsubscribe":
 		_, err = s.Store.SetMembership(r.Context(), c.NetworkID, m.ID, natverk.StatusUnsubscribed, "link")
@@ -115,6 +176,7 @@ func (s *Server) handleUnsubscribePost(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	p.Done = t(p.Lang, "unsub.done."+do)
+	p.withChoice("")
 	s.renderPage(w, http.StatusOK, "unsubscribe", p)
 	return nil
 }
