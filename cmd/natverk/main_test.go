@@ -25,11 +25,12 @@ import (
 
 // service is a natverk process started by a test through run().
 type service struct {
-	t     *testing.T
-	base  string
-	token string
-	stop  func()
-	http  *http.Client
+	t       *testing.T
+	base    string
+	inbound string // host:port of the inbound SMTP endpoint, if on
+	token   string
+	stop    func()
+	http    *http.Client
 }
 
 // startService runs `natverk serve` in-process with the environment
@@ -60,10 +61,15 @@ func startService(t *testing.T, env map[string]string) *service {
 		done <- err
 	}()
 	base := make(chan string, 1)
+	inbound := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		re := regexp.MustCompile(`listening on (\S+)\)`)
+		in := regexp.MustCompile(`inbound +smtp://(\S+)`)
 		for sc.Scan() {
+			if m := in.FindStringSubmatch(sc.Text()); m != nil {
+				inbound <- m[1]
+			}
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				base <- "http://" + m[1]
 			}
@@ -72,6 +78,10 @@ func startService(t *testing.T, env map[string]string) *service {
 	s := &service{t: t, token: vars["NATVERK_ADMIN_TOKEN"], http: &http.Client{Timeout: 30 * time.Second}}
 	select {
 	case s.base = <-base:
+		select {
+		case s.inbound = <-inbound:
+		case <-time.After(100 * time.Millisecond):
+		}
 	case err := <-done:
 		t.Fatalf("service stopped: %v\n%s", err, stderr.String())
 	case <-time.After(60 * time.Second):

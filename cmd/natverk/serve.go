@@ -16,6 +16,7 @@ import (
 	"github.com/natverk/natverk/internal/config"
 	"github.com/natverk/natverk/internal/feeds"
 	"github.com/natverk/natverk/internal/httpapi"
+	"github.com/natverk/natverk/internal/inbound"
 	"github.com/natverk/natverk/internal/metrics"
 	"github.com/natverk/natverk/internal/relay"
 	"github.com/natverk/natverk/internal/scheduler"
@@ -98,6 +99,27 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		}
 		stops = append(stops, c.Stop)
 	}
+	var inboundDesc string
+	if cfg.Has(config.RoleInbound) && (cfg.InboundAddr != "" || cfg.IMAPURL != "") {
+		proc := &inbound.Processor{Store: store, Links: lb, Log: log.With("role", "inbound"), Metrics: mx, MaxBytes: cfg.InboundMaxBytes}
+		if cfg.InboundAddr != "" {
+			in := &inbound.Server{Addr: cfg.InboundAddr, Domain: cfg.MailDomain, Processor: proc, MaxMessageBytes: cfg.InboundMaxBytes, Log: log.With("role", "inbound")}
+			iln, err := net.Listen("tcp", cfg.InboundAddr)
+			if err != nil {
+				return fmt.Errorf("listen on NATVERK_INBOUND_ADDR %s (set it to another address, or off): %w", cfg.InboundAddr, err)
+			}
+			inboundDesc = "smtp://" + iln.Addr().String() + " (calendar replies to *@" + cfg.MailDomain + ")"
+			wg.Add(1)
+			go func() { defer wg.Done(); in.Serve(runCtx, iln) }()
+			stops = append(stops, func(context.Context) error { return in.Close() })
+		}
+		if cfg.IMAPURL != "" {
+			p := &inbound.Poller{URL: cfg.IMAPURL, Processor: proc, Log: log.With("role", "inbound")}
+			wg.Add(1)
+			go func() { defer wg.Done(); p.Run(runCtx) }()
+			inboundDesc += " IMAP " + redactURL(cfg.IMAPURL)
+		}
+	}
 	if cfg.Has(config.RoleScheduler) {
 		sch := &scheduler.Scheduler{Store: store, Log: log.With("role", "scheduler"), ReminderBefore: cfg.ReminderBefore, DigestEvery: cfg.DigestEvery, Holder: holder}
 		wg.Add(1)
@@ -171,7 +193,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		go func() { defer wg.Done(); srv.Serve(mln) }()
 		log.Info("metrics listening", "addr", mln.Addr().String())
 	}
-	printBanner(stdout, cfg, ln, storeDesc, br.desc, mailDesc, admin)
+	printBanner(stdout, cfg, ln, storeDesc, br.desc, mailDesc, inboundDesc, admin)
 	log.Info("natverk started", "roles", cfg.SortedRoles())
 
 	<-ctx.Done()
@@ -193,7 +215,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 }
 
 // printBanner tells a newcomer where everything is.
-func printBanner(w io.Writer, cfg config.Config, ln net.Listener, store, nats, mail, admin string) {
+func printBanner(w io.Writer, cfg config.Config, ln net.Listener, store, nats, mail, inbound, admin string) {
 	fmt.Fprintln(w, "Nätverk is running.")
 	if ln != nil {
 		fmt.Fprintf(w, "  web and API   %s   (listening on %s)\n", cfg.BaseURL, ln.Addr())
@@ -210,6 +232,9 @@ func printBanner(w io.Writer, cfg config.Config, ln net.Listener, store, nats, m
 		if cfg.SMTPURL == "" && ln != nil {
 			fmt.Fprintf(w, "                listed at %s/mail\n", cfg.BaseURL)
 		}
+	}
+	if inbound != "" {
+		fmt.Fprintf(w, "  inbound       %s\n", inbound)
 	}
 	fmt.Fprintf(w, "  roles         %v\n", cfg.SortedRoles())
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
