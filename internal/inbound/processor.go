@@ -135,6 +135,9 @@ func (p *Processor) process(ctx context.Context, source, envFrom string, rcpts [
 	// keep them printable.
 	out.Reason = printable(out.Reason, 1000)
 	rec.Status, rec.Reason, rec.SeriesID, rec.MemberID = out.Status, out.Reason, out.SeriesID, out.MemberID
+	// Every text column takes valid UTF-8 without NUL (PostgreSQL
+	// refuses anything else), whatever the message held.
+	rec.MessageID, rec.From, rec.To = printable(rec.MessageID, 255), printable(rec.From, 254), printable(rec.To, 254)
 	switch out.Status {
 	case natverk.InboundReview, natverk.InboundRefused, natverk.InboundFailed, natverk.InboundOther:
 		rec.Raw = raw
