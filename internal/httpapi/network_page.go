@@ -9,7 +9,6 @@ import (
 
 	"github.com/natverk/natverk/calendar"
 	"github.com/natverk/natverk/internal/feeds"
-	"github.com/natverk/natverk/internal/links"
 	"github.com/natverk/natverk/internal/natverk"
 )
 
@@ -18,7 +17,7 @@ type networkPage struct {
 	Network     *natverk.Network
 	Closed      bool
 	Meetings    []pageMeeting
-	Feed        links.FeedLinks
+	Feed        pageFeed
 	// Page is this page's own address, printed on the handout.
 	Page string
 	// QR is a PNG data: URL of a QR code of the feed ("" if it could not
@@ -117,7 +116,7 @@ func (s *Server) handleNetworkPage(w http.ResponseWriter, r *http.Request) error
 	} else if err != nil {
 		return err
 	}
-	p := networkPage{Lang: lang, Title: n.Name, Network: n, Closed: n.Status == natverk.NetworkClosed, Feed: s.Links.NetworkFeed(n), Page: s.Links.NetworkPage(n)}
+	p := networkPage{Lang: lang, Title: n.Name, Network: n, Closed: n.Status == natverk.NetworkClosed, Feed: toPageFeed(s.Links.NetworkFeed(n)), Page: s.Links.NetworkPage(n)}
 	p.QR = qrDataURL(p.Feed.HTTPS)
 	series, err := s.Store.FindSeries(r.Context(), n.ID)
 	if err != nil {

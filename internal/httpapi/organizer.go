@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/natverk/natverk/internal/links"
 	"github.com/natverk/natverk/internal/natverk"
 	"github.com/natverk/natverk/internal/token"
 )
@@ -86,7 +85,7 @@ type organizerPage struct {
 	Search   orgSearch
 	Support  []orgSupport
 	Page     string
-	Feed     links.FeedLinks
+	Feed     pageFeed
 	// Form refills the form that failed.
 	Form orgForm
 }
@@ -128,9 +127,9 @@ type orgSupport struct {
 
 // orgForm holds what was typed into a form that failed, to show it again.
 type orgForm struct {
-	Action                                           string
-	Occurrence, Reason, Start, Location, What, Cost  string
-	SupportOccurrence, Note                          string
+	Action                                          string
+	Occurrence, Reason, Start, Location, What, Cost string
+	SupportOccurrence, Note                         string
 }
 
 // occurrenceKey names an occurrence in a form: series id and original
@@ -179,7 +178,7 @@ func (s *Server) organizerData(ctx context.Context, oc *orgContext, query url.Va
 	lang, n := oc.lang, oc.network
 	p := organizerPage{
 		Lang: lang, Title: t(lang, "org.title") + " — " + n.Name, Network: n, Closed: n.Status == natverk.NetworkClosed,
-		Base: oc.base(), CSRF: s.csrfFor(oc.tok), Feed: s.Links.NetworkFeed(n),
+		Base: oc.base(), CSRF: s.csrfFor(oc.tok), Feed: toPageFeed(s.Links.NetworkFeed(n)),
 	}
 	if n.FeedVisibility == natverk.FeedPublic {
 		p.Page = s.Links.NetworkPage(n)

@@ -10,8 +10,10 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
+	"github.com/natverk/natverk/internal/links"
 	"github.com/natverk/natverk/internal/natverk"
 	"github.com/natverk/natverk/internal/token"
 )
@@ -137,4 +139,21 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	http.ServeContent(w, r, "site.css", time.Time{}, bytes.NewReader(b))
+}
+
+// pageFeed is a feed's subscribe links as the pages show them.
+// html/template lets only http, https and mailto URLs into an href, so
+// the webcal: link, which is our own feed URL with its scheme swapped, is
+// marked safe here and nowhere else.
+type pageFeed struct {
+	HTTPS, Google, Outlook, Office string
+	Webcal                         template.URL
+}
+
+func toPageFeed(f links.FeedLinks) pageFeed {
+	p := pageFeed{HTTPS: f.HTTPS, Google: f.Google, Outlook: f.Outlook, Office: f.Office}
+	if strings.HasPrefix(f.Webcal, "webcal://") && !strings.ContainsAny(f.Webcal, "\"'<> \t\r\n") {
+		p.Webcal = template.URL(f.Webcal)
+	}
+	return p
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/natverk/natverk/calendar"
 	"github.com/natverk/natverk/internal/feeds"
-	"github.com/natverk/natverk/internal/links"
 	"github.com/natverk/natverk/internal/natverk"
 	"github.com/natverk/natverk/internal/token"
 )
@@ -36,7 +35,7 @@ type rsvpPage struct {
 	Action       string
 	CSRF         string
 	ICS          string
-	Feed         links.FeedLinks
+	Feed         pageFeed
 	// StopURL and LeaveURL open the unsubscribe page with the choice
 	// preselected; Page is the public network page ("" if private).
 	StopURL, LeaveURL string
@@ -120,7 +119,7 @@ func (s *Server) rsvpPageData(r *http.Request, tok string, rc *rsvpContext, lang
 		Cancelled:     cancelled, Closed: closed, CanAnswer: !cancelled && !closed,
 		Action: "/rsvp/" + tok, CSRF: s.csrfFor(tok),
 		ICS:  "/rsvp/" + tok + "/invite.ics",
-		Feed: s.Links.NetworkFeed(rc.network), StopURL: unsub + "?do=unsubscribe", LeaveURL: unsub + "?do=leave",
+		Feed: toPageFeed(s.Links.NetworkFeed(rc.network)), StopURL: unsub + "?do=unsubscribe", LeaveURL: unsub + "?do=leave",
 	}
 	if ex := rc.series.Exception(rc.occ); ex != nil && !ex.Cancelled && ex.Location != "" {
 		p.Location = ex.Location
