@@ -145,6 +145,13 @@ func (p *Processor) process(ctx context.Context, source, envFrom string, rcpts [
 			rec.Raw = raw[:p.maxBytes()]
 		}
 	}
+	// The record is saved after the answer is applied, so that a failure
+	// in between leaves nothing stored and the sender's retry applies it.
+	// A duplicate is therefore found here, after its answer was applied a
+	// second time; that changes nothing, since the store keeps the later
+	// answer and does not replace an equal one (no second rsvp.recorded),
+	// and an unsubscribe is idempotent. Forwarding waits for the save, so
+	// a duplicate is not passed on twice.
 	if err := p.Store.SaveInbound(ctx, rec); err != nil {
 		if natverk.ErrorCode(err) != natverk.ECONFLICT {
 			return Result{}, fmt.Errorf("inbound: store message %s: %w", rec.MessageID, err)
@@ -191,16 +198,16 @@ func (p *Processor) judge(ctx context.Context, source, envFrom string, rcpts []s
 	if addr.hasUnsubscribe {
 		return p.unsubscribe(ctx, addr.unsubscribe, now)
 	}
-	if msg.autoReply != "" {
-		return p.other(ctx, addr, msg.autoReply)
-	}
+	// An automatic reply is judged by its calendar part too: a client
+	// that accepts invitations by itself sends a real REPLY, and an
+	// out-of-office notice carries none.
 	if len(msg.calendars) == 0 {
-		return p.other(ctx, addr, "no calendar part: not a calendar reply")
+		return p.other(ctx, addr, firstOf(msg.autoReply, "no calendar part: not a calendar reply"))
 	}
 	replies, err := readReplies(msg.calendars, defaultZone())
 	var nr *notReplyError
 	if errors.As(err, &nr) {
-		return p.other(ctx, addr, nr.Error())
+		return p.other(ctx, addr, firstOf(msg.autoReply, nr.Error()))
 	}
 	if err != nil {
 		return failed(err.Error()), nil
@@ -226,6 +233,13 @@ func (p *Processor) other(ctx context.Context, addr addressing, reason string) (
 		}
 	}
 	return out, nil
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func failed(reason string) outcome {

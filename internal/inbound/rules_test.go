@@ -339,3 +339,17 @@ func tamperUnsubscribe(addr string) string {
 	}
 	return string(b)
 }
+
+// TestAutomaticAcceptance applies a REPLY that a client sent by itself
+// (a resource or delegate set to accept invitations): Auto-Submitted
+// marks it as automatic, but its calendar part is a real answer.
+func TestAutomaticAcceptance(t *testing.T) {
+	e := newEnv(t, 1)
+	m := e.members[0]
+	d := e.reply(e.series, m, -1, "ACCEPTED")
+	raw, _ := render(t, "exchange.reply", d)
+	raw = append([]byte("Auto-Submitted: auto-replied\r\n"), raw...)
+	if status, reason := e.process(t, m.Email, []string{d.To}, raw); status != natverk.InboundApplied {
+		t.Errorf("%s %q; want applied", status, reason)
+	}
+}
