@@ -46,6 +46,7 @@ const DefaultMaxBytes = 1 << 20
 // Its fields are set before first use and not changed after; Process is
 // safe for concurrent use.
 type Processor struct {
+	// Store records the answers and keeps every message read.
 	Store Store
 	// Links verifies reply and unsubscribe addresses; its MailDomain is the
 	// domain they are in.
@@ -113,9 +114,10 @@ func (p *Processor) maxBytes() int64 {
 // message with its outcome. A message whose Message-ID was stored before
 // is a duplicate: it is reported as ignored and changes nothing.
 //
-// The error is for infrastructure failures only (the store is down):
-// nothing was stored and the sender should retry. Every other outcome,
-// a refused or unreadable message included, is a Result.
+// The error is for infrastructure failures only (the store is down): the
+// message was not stored and the sender should retry (an answer recorded
+// before the failure is recorded again without effect). Every other
+// outcome, a refused or unreadable message included, is a Result.
 func (p *Processor) Process(ctx context.Context, envFrom string, rcpts []string, raw []byte) (Result, error) {
 	return p.process(ctx, natverk.SourceReply, envFrom, rcpts, raw)
 }
