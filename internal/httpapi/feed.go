@@ -72,18 +72,25 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, key string) e
 	h := w.Header()
 	h.Set("Content-Type", "text/calendar; charset=utf-8")
 	h.Set("Cache-Control", "public, max-age=900")
-	h.Set("ETag", f.ETag)
 	h.Set("Last-Modified", f.Modified.UTC().Format(http.TimeFormat))
 	h.Set("Vary", "Accept-Encoding")
+	// Each representation has its own strong ETag (RFC 9110 §8.8.3):
+	// the gzip body is not byte-identical to the plain one.
+	gz := acceptsGzip(r)
+	etag := f.ETag
+	if gz {
+		etag = gzETag(f.ETag)
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", etag)
 	if notModified(r, f) {
+		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
 	body := f.Body
-	if acceptsGzip(r) {
+	if gz {
 		body = s.gz.get(f)
-		h.Set("Content-Encoding", "gzip")
-		h.Set("ETag", strings.TrimSuffix(f.ETag, `"`)+`-gz"`)
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
@@ -98,7 +105,7 @@ func notModified(r *http.Request, f *natverk.StoredFeed) bool {
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
 		for _, tag := range strings.Split(inm, ",") {
 			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-			if tag == "*" || tag == f.ETag || tag == strings.TrimSuffix(f.ETag, `"`)+`-gz"` {
+			if tag == "*" || tag == f.ETag || tag == gzETag(f.ETag) {
 				return true
 			}
 		}
@@ -111,6 +118,9 @@ func notModified(r *http.Request, f *natverk.StoredFeed) bool {
 	}
 	return false
 }
+
+// gzETag is the ETag of the gzip representation.
+func gzETag(etag string) string { return strings.TrimSuffix(etag, `"`) + `-gz"` }
 
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
