@@ -153,13 +153,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 
 // sizes are the scenario sizes of a mode.
 type sizes struct {
-	members  int           // register import and directory
-	queries  int           // directory queries
-	fanout   int           // invitations from one invite call
-	answers  int           // RSVP burst
-	clients  int           // concurrent RSVP clients
-	events   int           // event pipeline
-	wrk      time.Duration // each wrk run
+	members   int           // register import and directory
+	queries   int           // directory queries
+	fanout    int           // invitations from one invite call
+	answers   int           // RSVP burst
+	clients   int           // concurrent RSVP clients
+	events    int           // event pipeline
+	wrk       time.Duration // each wrk run
 	overrides int           // moved meetings in the feed
 }
 

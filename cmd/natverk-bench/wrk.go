@@ -12,9 +12,9 @@ import (
 
 // wrkResult is what one wrk run measured.
 type wrkResult struct {
-	rps    float64
-	p99    time.Duration
-	non2xx int // answers other than 2xx and 3xx
+	rps     float64
+	p99     time.Duration
+	non2xx  int // answers other than 2xx and 3xx
 	sockErr int // connect, read, write errors and timeouts
 }
 
