@@ -250,3 +250,34 @@ func TestFeedEndpoint(t *testing.T) {
 		}
 	})
 }
+
+func TestSeriesSkipsHolidaysAndSummer(t *testing.T) {
+	e := newAPIEnv(t)
+	resp := e.call("POST", "/api/v1/networks/"+itoa(e.net["goteborg"].ID)+"/meetings", testAdminToken, "application/json",
+		strings.NewReader(`{"start":"2027-01-07T18:00","rrule":"FREQ=WEEKLY;BYDAY=TH;COUNT=60","skip_holidays":true,"summer_break":"06-15/08-15"}`), nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, readAll(t, resp.Body))
+	}
+	var v struct{ Exceptions []natverk.Exception }
+	json.Unmarshal(readAll(t, resp.Body), &v)
+	loc, _ := time.LoadLocation("Europe/Stockholm")
+	got := map[string]string{}
+	for _, ex := range v.Exceptions {
+		got[ex.RecurrenceID.In(loc).Format("2006-01-02")] = ex.Reason
+	}
+	want := map[string]string{
+		"2027-05-06": "Röd dag",        // Kristi himmelsfärdsdag, a Thursday
+		"2027-06-17": "Sommaruppehåll", // the first Thursday of the break
+		"2027-08-12": "Sommaruppehåll", // the last
+	}
+	for d, reason := range want {
+		if got[d] != reason {
+			t.Errorf("%s: %q, want %q (skipped: %v)", d, got[d], reason, got)
+		}
+	}
+	for _, d := range []string{"2027-06-10", "2027-08-19", "2027-05-13"} {
+		if _, ok := got[d]; ok {
+			t.Errorf("%s skipped", d)
+		}
+	}
+}

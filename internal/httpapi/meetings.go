@@ -44,6 +44,7 @@ func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	sr.UID = newUID(s.Links.MailDomain)
+	addSkips(sr)
 	stored, err := s.Store.CreateSeries(r.Context(), sr)
 	if err != nil {
 		return err
@@ -51,6 +52,40 @@ func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request) erro
 	w.Header().Set("Location", "/api/v1/meetings/"+itoa(stored.ID))
 	writeJSON(w, http.StatusCreated, s.viewSeries(stored))
 	return nil
+}
+
+// addSkips cancels, before anyone is invited, the occurrences the
+// series skips: Swedish public holidays and the summer break, over the
+// ten years a series may span. They become EXDATEs in the invitation, so
+// members get one invitation instead of a cancellation per date.
+func addSkips(sr *natverk.Series) {
+	rules := calendar.SkipRules{Holidays: sr.SkipHolidays}
+	if from, to, ok := natverk.ParseSummerBreak(sr.SummerBreak); ok {
+		rules.SummerFrom = calendar.MonthDay{Month: time.Month(from[0]), Day: from[1]}
+		rules.SummerTo = calendar.MonthDay{Month: time.Month(to[0]), Day: to[1]}
+	}
+	if !rules.Holidays && rules.SummerFrom.Month == 0 {
+		return
+	}
+	cs := feeds.CalendarSeries(sr, calendar.Person{}, "")
+	for _, t := range calendar.Skips(cs, rules, sr.Start, sr.Start.AddDate(calendar.MaxYears, 0, 0)) {
+		reason := "Sommaruppehåll"
+		if rules.Holidays && isHoliday(t.In(sr.Start.Location())) {
+			reason = "Röd dag"
+		}
+		sr.Exceptions = append(sr.Exceptions, natverk.Exception{RecurrenceID: t, Cancelled: true, Reason: reason})
+	}
+}
+
+// isHoliday reports whether t's date is a Swedish holiday or day-off eve.
+func isHoliday(t time.Time) bool {
+	d := calendar.DateOf(t)
+	for _, h := range calendar.SwedishHolidays(t.Year()) {
+		if h.Date == d {
+			return true
+		}
+	}
+	return false
 }
 
 // series loads the series in the path and checks the actor manages its

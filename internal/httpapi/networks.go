@@ -72,6 +72,7 @@ func (s *Server) handleCreateNetwork(w http.ResponseWriter, r *http.Request) err
 	if series != nil {
 		series.NetworkID = n.ID
 		series.UID = newUID(s.Links.MailDomain)
+		addSkips(series)
 		stored, err := s.Store.CreateSeries(r.Context(), series)
 		if err != nil {
 			return err

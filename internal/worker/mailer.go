@@ -329,6 +329,27 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 	return msg, rec, nil
 }
 
+// skipNote says, once in the invitation, which meetings the series
+// skips, instead of a cancellation per date.
+func skipNote(s *natverk.Series, locale string) string {
+	var parts []string
+	sv := locale != natverk.LocaleEN
+	if s.SkipHolidays {
+		parts = append(parts, map[bool]string{true: "på röda dagar", false: "on Swedish public holidays"}[sv])
+	}
+	if from, to, ok := natverk.ParseSummerBreak(s.SummerBreak); ok {
+		span := fmt.Sprintf("%02d-%02d–%02d-%02d", from[0], from[1], to[0], to[1])
+		parts = append(parts, map[bool]string{true: "under sommaruppehållet (" + span + ")", false: "during the summer break (" + span + ")"}[sv])
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	if sv {
+		return "Inga möten " + strings.Join(parts, " och ") + "; de datumen är redan borttagna ur kalendern."
+	}
+	return "No meetings " + strings.Join(parts, " or ") + "; those dates are already left out of the calendar."
+}
+
 // unsubscribe returns the List-Unsubscribe targets: mailto always, and
 // the https one-click URL (RFC 8058 requires https) when the service is
 // served over https.
@@ -369,6 +390,9 @@ func (w *Mailer) content(n *natverk.Network, s *natverk.Series, cs *calendar.Ser
 		Schedule: calendar.Describe(cs, m.Locale),
 		TimeZone: s.TimeZone, Location: s.Location, LocationURL: s.LocationURL,
 		Answer: answer, Note: job.Note,
+	}
+	if c.Note == "" && (job.Kind == natverk.MailInvitation || job.Kind == natverk.MailUpdate) {
+		c.Note = skipNote(s, m.Locale)
 	}
 	// The occurrence concerned: the one named, else the next one.
 	var when time.Time
