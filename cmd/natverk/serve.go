@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -151,6 +152,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 				} else {
 					m["nats"] = nil
 				}
+				if cfg.SMTPURL != "" {
+					m["smtp"] = smtpReachable(ctx, cfg.SMTPURL)
+				}
 				return m
 			},
 		}
@@ -212,6 +216,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	wg.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// smtpReachable checks that the SMTP relay accepts TCP connections.
+func smtpReachable(ctx context.Context, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return err
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), map[bool]string{true: "465", false: "587"}[u.Scheme == "smtps"])
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return fmt.Errorf("not reachable: %w", err)
+	}
+	return c.Close()
 }
 
 // printBanner tells a newcomer where everything is.
