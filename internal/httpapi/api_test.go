@@ -23,7 +23,7 @@ import (
 // apiEnv is the HTTP edge over a real SQLite store, for API and feed
 // tests.
 type apiEnv struct {
-	t      *testing.T
+	t      testing.TB
 	store  *sqlite.DB
 	s      *Server
 	srv    *httptest.Server
@@ -36,7 +36,7 @@ type apiEnv struct {
 	series map[string]*natverk.Series
 }
 
-func newAPIEnv(t *testing.T) *apiEnv {
+func newAPIEnv(t testing.TB) *apiEnv {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "natverk.db"))

@@ -96,6 +96,34 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 	return nil
 }
 
+// jsonPath drops the Go names of embedded structs from a decoder's field
+// path ("NetworkInput.name" → "name"): JSON field names are lower case.
+func jsonPath(p string) string {
+	parts := strings.Split(p, ".")
+	var out []string
+	for _, s := range parts {
+		if s != "" && (s[0] < 'A' || s[0] > 'Z') {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+// jsonType names a Go kind the way a JSON user thinks of it.
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "a list"
+	case "struct", "map", "ptr":
+		return "an object"
+	}
+	return "a number"
+}
+
 // jsonError turns a decoding error into a clear application error.
 func jsonError(err error) error {
 	var mbe *http.MaxBytesError
@@ -107,7 +135,7 @@ func jsonError(err error) error {
 	case errors.As(err, &syn):
 		return natverk.Errorf(natverk.EINVALID, "The body is not valid JSON (at byte %d).", syn.Offset)
 	case errors.As(err, &typ):
-		return natverk.Invalid(natverk.FieldError{Field: typ.Field, Reason: "must be " + typ.Type.String()})
+		return natverk.Invalid(natverk.FieldError{Field: jsonPath(typ.Field), Reason: "must be " + jsonType(typ.Type.Kind().String())})
 	case errors.Is(err, io.EOF):
 		return natverk.Errorf(natverk.EINVALID, "The body is empty; send a JSON object.")
 	case errors.Is(err, io.ErrUnexpectedEOF):
