@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/wneessen/go-mail"
 )
 
 // fanout is what the RSVP burst needs of a fan-out, and its memory figure.
@@ -118,10 +120,16 @@ func (b *bench) benchFanout(ctx context.Context, st store, svc *service, dkim bo
 		rs = append(rs, r)
 	}
 	if !dkim {
-		gm, gsize, err := goMailMessage(size)
+		msgs := make([]*mail.Msg, smtpConns)
+		var gsize int
+		for i := range msgs {
+			if msgs[i], gsize, err = goMailMessage(size); err != nil {
+				break
+			}
+		}
 		if err == nil {
 			var dB time.Duration
-			dB, err = b.timeToSink(ctx, port, len(group), func() error { return goMailLoop(ctx, port, len(group), smtpConns, gm) })
+			dB, err = b.timeToSink(ctx, port, len(group), func() error { return goMailLoop(ctx, port, len(group), msgs) })
 			if err == nil {
 				r := result(name, st.name, ours, "msgs/s", "go-mail loop", float64(len(group))/dB.Seconds(), atLeastRatio(0.85))
 				r.Note = fmt.Sprintf("%d messages of %d B, %d connections", len(group), gsize, smtpConns)

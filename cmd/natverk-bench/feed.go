@@ -115,7 +115,7 @@ func (b *bench) buildFeed(ctx context.Context, svc *service) ([]byte, string, st
 			return nil, "", "", err
 		}
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := newClient(30*time.Second, 1)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		body, h, status, err := get(ctx, client, n.Feed.HTTPS, "")
@@ -138,7 +138,7 @@ func (b *bench) buildFeed(ctx context.Context, svc *service) ([]byte, string, st
 // checkTarget checks that u serves the feed (200, full length) and
 // answers 304 to its ETag, so wrk measures what it should.
 func checkTarget(ctx context.Context, u, etag string, size int) error {
-	c := &http.Client{Timeout: 10 * time.Second}
+	c := newClient(10*time.Second, 1)
 	body, _, status, err := get(ctx, c, u, "")
 	if err != nil {
 		return err
@@ -252,7 +252,7 @@ http {
 		return nil, fmt.Errorf("start nginx: %w", err)
 	}
 	go func() { n.done <- n.cmd.Wait() }()
-	c := &http.Client{Timeout: 2 * time.Second}
+	c := newClient(2*time.Second, 1)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, h, status, err := get(ctx, c, n.url, "")

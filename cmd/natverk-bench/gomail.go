@@ -12,7 +12,8 @@ import (
 
 // goMailMessage builds one go-mail message of about size bytes on the
 // wire: a plain-text body of ASCII lines, which quoted-printable leaves as
-// it is.
+// it is. go-mail's Send writes into the message (its send status), so
+// each connection needs its own copy: call it once per connection.
 func goMailMessage(size int) (*mail.Msg, int, error) {
 	build := func(body int) (*mail.Msg, int, error) {
 		m := mail.NewMsg(mail.WithNoDefaultUserAgent())
@@ -52,10 +53,12 @@ func goMailMessage(size int) (*mail.Msg, int, error) {
 	return m, got, nil
 }
 
-// goMailLoop sends count copies of msg to 127.0.0.1:port over conns
-// go-mail clients, each dialled once and reused: the plainest way to send
-// with go-mail (its Client sends a NOOP before each Send by default).
-func goMailLoop(ctx context.Context, port, count, conns int, msg *mail.Msg) error {
+// goMailLoop sends count messages to 127.0.0.1:port over conns go-mail
+// clients, each dialled once and reused and sending its own pre-built
+// message (msgs[i]) again and again: the plainest way to send with
+// go-mail (its Client sends a NOOP before each Send by default).
+func goMailLoop(ctx context.Context, port, count int, msgs []*mail.Msg) error {
+	conns := len(msgs)
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
 	for i := range conns {
@@ -77,7 +80,7 @@ func goMailLoop(ctx context.Context, port, count, conns int, msg *mail.Msg) erro
 			}
 			defer c.Close()
 			for range n {
-				if err := c.Send(msg); err != nil {
+				if err := c.Send(msgs[i]); err != nil {
 					// The sink exits at its last message; anything before
 					// that is a failure.
 					errs <- fmt.Errorf("go-mail send: %w", err)

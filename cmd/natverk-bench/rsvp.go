@@ -52,7 +52,7 @@ func (b *bench) benchRSVP(ctx context.Context, st store, svc *service, f *fanout
 		b.add(failed("rsvp_burst", st.name, err))
 		return
 	}
-	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 2 * b.sizes.clients}}
+	client := newClient(time.Minute, 2*b.sizes.clients)
 	if err := parallel(ctx, b.sizes.clients, len(jobs), func(i int) error { return prepareAnswer(ctx, client, jobs[i]) }); err != nil {
 		b.add(failed("rsvp_burst", st.name, fmt.Errorf("opening the pages: %w", err)))
 		return

@@ -47,7 +47,7 @@ func freePort() (int, error) {
 // environment) and waits until it listens.
 func startService(ctx context.Context, bin string, e env) (*service, error) {
 	s := &service{admin: e["NATVERK_ADMIN_TOKEN"], env: e, done: make(chan error, 1),
-		http: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}}
+		http: newClient(2*time.Minute, 100)}
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = os.Environ()
 	for k, v := range e {
@@ -188,4 +188,11 @@ func procStatus(pid int, field string) (int64, error) {
 // later belongs to what ran in between.
 func resetPeakRSS(pid int) error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+// newClient returns an HTTP client keeping up to conns connections per
+// host. It asks for no compression, as wrk does not, so every client of
+// the bench sees the same bytes.
+func newClient(timeout time.Duration, conns int) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{MaxIdleConnsPerHost: conns, DisableCompression: true}}
 }
