@@ -565,7 +565,7 @@ func TestNetworkPage(t *testing.T) {
 	mustContain(t, "network page", p.body,
 		"Geografiskt nätverk", "Nätverk för chefer i Göteborg.", "En lokal och fika.", "Talare.",
 		"tisdag 8 december 2026 kl. 18:00–20:00 (CET)", "1 kommer · 1 kanske", // Åsa (organizer, joined) has not answered
-		`<tr class="cancelled">`, "tisdag 22 december 2026", "inställt",
+		`<li class="cancelled">`, "tisdag 22 december 2026", "inställt",
 		"torsdag 7 januari 2027 kl. 17:30–19:30 (CET)", "flyttat från tis 5 jan 18:00",
 		"webcal://", "calendar.google.com", "outlook.live.com", `src="data:image/png;base64,`, e.srv.URL+"/feeds/chefer-i-goteborg.ics")
 	// Counts only: no names, no addresses, no organizer's reason text.
