@@ -17,6 +17,8 @@ const (
 	MeetingOccurrenceCancelled = "natverk.meeting.occurrence_cancelled"
 	MeetingOccurrenceMoved     = "natverk.meeting.occurrence_moved"
 	MeetingEnded               = "natverk.meeting.ended"
+	MeetingCapacityChanged     = "natverk.meeting.capacity_changed"
+	MeetingQuorumDecided       = "natverk.meeting.quorum_decided"
 
 	MemberImported     = "natverk.member.imported"
 	MemberInvited      = "natverk.member.invited"
@@ -27,6 +29,13 @@ const (
 	MemberErased       = "natverk.member.erased"
 
 	RSVPRecorded = "natverk.rsvp.recorded"
+	RSVPPromoted = "natverk.rsvp.promoted"
+
+	AttendanceRecorded = "natverk.attendance.recorded"
+
+	PollOpened  = "natverk.poll.opened"
+	PollVoted   = "natverk.poll.voted"
+	PollDecided = "natverk.poll.decided"
 
 	SupportRequested = "natverk.support.requested"
 	SupportDecided   = "natverk.support.decided"
@@ -80,6 +89,8 @@ var catalogue = []Type{
 	{MeetingOccurrenceCancelled, 1, "One occurrence of a series was cancelled.", "api", []string{ConsumerCalendar}, typeOf[OccurrencePayload]()},
 	{MeetingOccurrenceMoved, 1, "One occurrence of a series was moved or changed.", "api", []string{ConsumerCalendar}, typeOf[OccurrencePayload]()},
 	{MeetingEnded, 1, "A meeting series was ended (network closed, or the series split from a date on).", "api", []string{ConsumerCalendar}, typeOf[MeetingPayload]()},
+	{MeetingCapacityChanged, 1, "The capacity of a series or of one occurrence changed; members it gives a place are promoted (rsvp.promoted).", "api", []string{ConsumerCalendar}, typeOf[CapacityPayload]()},
+	{MeetingQuorumDecided, 1, "An occurrence's quorum rule was applied: reached (the meeting is on) or missed (it is cancelled, see meeting.occurrence_cancelled).", "scheduler", []string{ConsumerCalendar}, typeOf[QuorumPayload]()},
 
 	{MemberImported, 1, "A batch of the member register was imported.", "api", nil, typeOf[ImportPayload]()},
 	{MemberInvited, 1, "A member was invited to a network's meetings; the mailer sends the invitation.", "api", []string{ConsumerMailer, ConsumerCalendar}, typeOf[MembershipPayload]()},
@@ -90,6 +101,13 @@ var catalogue = []Type{
 	{MemberErased, 1, "A member's personal data was erased on request.", "api", []string{ConsumerCalendar}, typeOf[MemberPayload]()},
 
 	{RSVPRecorded, 1, "A member's answer was recorded (link, calendar reply or API).", "api, inbound", []string{ConsumerCalendar}, typeOf[RSVPPayload]()},
+	{RSVPPromoted, 1, "A member on an occurrence's waitlist got a place; their update and mail are queued as mail.queued (kind waitlist_promoted).", "api, inbound", []string{ConsumerCalendar}, typeOf[PromotionPayload]()},
+
+	{AttendanceRecorded, 1, "An organizer recorded who came to a meeting.", "api", nil, typeOf[AttendancePayload]()},
+
+	{PollOpened, 1, "An organizer offered meeting times to vote on; the poll mail to each invitee is queued as mail.queued (kind poll).", "api", nil, typeOf[PollPayload]()},
+	{PollVoted, 1, "A member voted on a poll's options.", "api", nil, typeOf[PollPayload]()},
+	{PollDecided, 1, "A poll's option was picked and became the network's meeting series (meeting.scheduled).", "api", nil, typeOf[PollPayload]()},
 
 	{SupportRequested, 1, "An organizer asked the board for support for a meeting; the mail to the board is queued as mail.queued.", "api", nil, typeOf[SupportPayload]()},
 	{SupportDecided, 1, "The board granted or declined a support request; mail to the organizers is queued as mail.queued.", "api", nil, typeOf[SupportPayload]()},
@@ -158,6 +176,68 @@ type OccurrencePayload struct {
 	End      *time.Time `json:"end,omitempty"`
 	Sequence int        `json:"sequence"`
 	Reason   string     `json:"reason,omitempty"`
+}
+
+// CapacityPayload is the payload of meeting.capacity_changed.
+type CapacityPayload struct {
+	NetworkID int64 `json:"network_id"`
+	SeriesID  int64 `json:"series_id"`
+	// Occurrence is the original start (UTC) of the occurrence whose
+	// capacity changed, or nil for the series' capacity.
+	Occurrence *time.Time `json:"occurrence,omitempty"`
+	// Capacity is the new capacity (0 = unlimited, or for an occurrence:
+	// the series' capacity).
+	Capacity int `json:"capacity"`
+	// Promoted counts the members who got a place by the change.
+	Promoted int `json:"promoted,omitempty"`
+}
+
+// QuorumPayload is the payload of meeting.quorum_decided.
+type QuorumPayload struct {
+	NetworkID int64 `json:"network_id"`
+	SeriesID  int64 `json:"series_id"`
+	// Occurrence is the original start (UTC) of the occurrence decided.
+	Occurrence time.Time `json:"occurrence"`
+	// Outcome is reached, missed or moot (already cancelled).
+	Outcome string `json:"outcome"`
+	Yes     int    `json:"yes"`
+	Min     int    `json:"min"`
+}
+
+// PromotionPayload is the payload of rsvp.promoted.
+type PromotionPayload struct {
+	NetworkID int64 `json:"network_id"`
+	SeriesID  int64 `json:"series_id"`
+	MemberID  int64 `json:"member_id"`
+	// Occurrence is the original start (UTC) of the occurrence the member
+	// now has a place at.
+	Occurrence time.Time `json:"occurrence"`
+}
+
+// AttendancePayload is the payload of attendance.recorded.
+type AttendancePayload struct {
+	NetworkID int64 `json:"network_id"`
+	SeriesID  int64 `json:"series_id"`
+	// Occurrence is the original start (UTC) of the meeting.
+	Occurrence time.Time `json:"occurrence"`
+	// Attended and Absent count what is now recorded for the meeting.
+	Attended int `json:"attended"`
+	Absent   int `json:"absent"`
+}
+
+// PollPayload is the payload of poll.opened, poll.voted and poll.decided.
+type PollPayload struct {
+	NetworkID int64  `json:"network_id"`
+	PollID    int64  `json:"poll_id"`
+	Status    string `json:"status"`
+	// Options counts the options offered.
+	Options int `json:"options"`
+	// MemberID is the member who voted (poll.voted).
+	MemberID int64 `json:"member_id,omitempty"`
+	// OptionID and SeriesID are the option picked and the series it
+	// became (poll.decided).
+	OptionID int64 `json:"option_id,omitempty"`
+	SeriesID int64 `json:"series_id,omitempty"`
 }
 
 // ImportPayload is the payload of member.imported.
