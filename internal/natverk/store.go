@@ -30,6 +30,7 @@ type Store interface {
 	InboundStore
 	LeaseStore
 	JobStore
+	WebhookStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
