@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Lease", func(t *testing.T) { testLease(t, open) })
 	t.Run("Erase", func(t *testing.T) { testErase(t, open) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, open) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open) })
 }
 
 // checks are permissive calendar checks: the suite tests the store, not
