@@ -92,7 +92,7 @@ func TestPagesInTheBrowser(t *testing.T) {
 			}
 		}
 		b.check("rsvp-answered")
-		b.docShot("rsvp")
+		b.docShot("rsvp", 390, 844)
 		// The calendar worker renders the answer into the feed.
 		feed := svc.waitFeed(w.feed, "1 kommer")
 		if _, etag, _ := svc.get(w.feed); etag == etag0 || feed == feed0 {
@@ -156,7 +156,15 @@ func TestPagesInTheBrowser(t *testing.T) {
 		if cancelled.IsZero() {
 			t.Skip("no meeting was cancelled")
 		}
+		// Åsa told the organizer by phone she comes; Dan maybe.
+		for who, answer := range map[int64]string{w.asa: "yes", w.dan: "maybe"} {
+			svc.api("POST", fmt.Sprintf("/api/v1/meetings/%d/answers", w.meeting), "application/json",
+				fmt.Sprintf(`{"member_id": %d, "answer": %q}`, who, answer), http.StatusOK, nil)
+		}
 		b.open(svc.base + "/n/" + w.slug)
+		if got := b.text("ol.meetings li"); !strings.Contains(got, w.firstDay) || !strings.Contains(got, "1 kommer · 1 kanske") {
+			t.Errorf("first meeting %q, want %s with 1 coming and 1 maybe", got, w.firstDay)
+		}
 		if got := b.text("li.cancelled"); !strings.Contains(got, swedishDay(cancelled)) || !strings.Contains(got, "inställt") || strings.Contains(got, "Jullov") {
 			t.Errorf("cancelled row %q, want %s", got, swedishDay(cancelled))
 		}
@@ -167,7 +175,7 @@ func TestPagesInTheBrowser(t *testing.T) {
 			t.Error("no QR code")
 		}
 		b.check("network")
-		b.docShot("network")
+		b.docShot("network", 760, 1100)
 
 		// Printed, the page is a handout: no buttons, a large QR code, the
 		// addresses written out.
@@ -219,9 +227,10 @@ func TestPagesInTheBrowser(t *testing.T) {
 // world is what seed made.
 type world struct {
 	id       int64
+	meeting  int64
 	slug     string
 	feed     string
-	asa      int64
+	asa, dan int64
 	firstDay string // "tisdag 8 december 2026"
 }
 
@@ -240,6 +249,13 @@ func seed(t *testing.T, svc *service) world {
 	if len(found.Members) != 1 {
 		t.Fatalf("found %d members named Åsa", len(found.Members))
 	}
+	var dan struct {
+		Members []struct{ ID int64 }
+	}
+	svc.api("GET", "/api/v1/members?q=dan+berg", "", "", http.StatusOK, &dan)
+	if len(dan.Members) != 1 {
+		t.Fatalf("found %d members named Dan Berg", len(dan.Members))
+	}
 	loc, err := time.LoadLocation("Europe/Stockholm")
 	if err != nil {
 		t.Fatal(err)
@@ -250,9 +266,10 @@ func seed(t *testing.T, svc *service) world {
 	}
 	start = time.Date(start.Year(), start.Month(), start.Day(), 18, 0, 0, 0, loc)
 	var n struct {
-		ID   int64
-		Slug string
-		Feed struct{ HTTPS string }
+		ID       int64
+		Slug     string
+		Feed     struct{ HTTPS string }
+		Meetings []struct{ ID int64 }
 	}
 	svc.api("POST", "/api/v1/networks", "application/json", fmt.Sprintf(`{
 		"name": "Chefer i Göteborg", "kind": "geographic", "organizers": [%d],
@@ -262,7 +279,10 @@ func seed(t *testing.T, svc *service) world {
 		            "rrule": "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "location": "Järntorget 1, Göteborg"}}`,
 		found.Members[0].ID, start.Format("2006-01-02T15:04")), http.StatusCreated, &n)
 	svc.api("POST", fmt.Sprintf("/api/v1/networks/%d/invitations", n.ID), "application/json", `{"search": {"town": "goteborg"}}`, http.StatusAccepted, nil)
-	return world{id: n.ID, slug: n.Slug, feed: n.Feed.HTTPS, asa: found.Members[0].ID, firstDay: swedishDay(start)}
+	if len(n.Meetings) != 1 {
+		t.Fatalf("the network has %d meetings", len(n.Meetings))
+	}
+	return world{id: n.ID, meeting: n.Meetings[0].ID, slug: n.Slug, feed: n.Feed.HTTPS, asa: found.Members[0].ID, dan: dan.Members[0].ID, firstDay: swedishDay(start)}
 }
 
 // status returns a member's status in the network, through the API.
@@ -334,15 +354,15 @@ func (b *browser) setLanguage(accept string) {
 	}
 }
 
-// docShot writes the README's screenshot of the current page (phone
-// size, what a member sees first) to docs/img/<name>.png when the test
+// docShot writes the README's screenshot of the current page (what
+// fits in a width x height window) to docs/img/<name>.png when the test
 // runs with -update-docs.
-func (b *browser) docShot(name string) {
+func (b *browser) docShot(name string, width, height int64) {
 	b.t.Helper()
 	if !*updateDocs {
 		return
 	}
-	b.do("doc viewport", chromedp.EmulateViewport(widths[0].width, widths[0].height))
+	b.do("doc viewport", chromedp.EmulateViewport(width, height))
 	png := run(b, "doc screenshot", chromedp.CaptureScreenshot())
 	root, err := moduleRoot()
 	if err != nil {
@@ -351,4 +371,5 @@ func (b *browser) docShot(name string) {
 	if err := os.WriteFile(filepath.Join(root, "docs", "img", name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
+	b.do("reset viewport", chromedp.EmulateViewport(widths[0].width, widths[0].height))
 }

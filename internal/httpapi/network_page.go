@@ -41,18 +41,20 @@ type pageMeeting struct {
 	start     time.Time
 }
 
-// upcomingWindow is how far ahead the pages list meetings, and
-// upcomingPerSeries how many of each series at most.
+// upcomingWindow is how far ahead the pages list meetings. The public
+// page (and its printout) lists at most publicPerSeries meetings of each
+// series, the organizer view organizerPerSeries.
 const (
-	upcomingWindow    = 4 * 31 * 24 * time.Hour
-	upcomingPerSeries = 12
+	upcomingWindow     = 4 * 31 * 24 * time.Hour
+	publicPerSeries    = 6
+	organizerPerSeries = 12
 )
 
 // upcomingMeetings lists the network's meetings from now on, within the
-// window: the ones taking place (moved ones marked, with their original
+// window and at most perSeries of each series: the ones taking place (moved ones marked, with their original
 // time) with the answer counts of the invitees, and the cancelled ones
 // marked as such. Sorted by start.
-func (s *Server) upcomingMeetings(ctx context.Context, lang string, series []*natverk.Series, invitees []*natverk.Membership) ([]pageMeeting, map[int64][]*natverk.RSVP, error) {
+func (s *Server) upcomingMeetings(ctx context.Context, lang string, series []*natverk.Series, invitees []*natverk.Membership, perSeries int) ([]pageMeeting, map[int64][]*natverk.RSVP, error) {
 	now := s.now()
 	until := now.Add(upcomingWindow)
 	var out []pageMeeting
@@ -68,7 +70,7 @@ func (s *Server) upcomingMeetings(ctx context.Context, lang string, series []*na
 		}
 		answers[sr.ID] = rsvps
 		cs := feeds.CalendarSeries(sr, calendar.Person{}, "")
-		occs, err := cs.Occurrences(now, until, upcomingPerSeries)
+		occs, err := cs.Occurrences(now, until, perSeries)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -89,8 +91,12 @@ func (s *Server) upcomingMeetings(ctx context.Context, lang string, series []*na
 			}
 			out = append(out, m)
 		}
+		last := until // cancelled meetings are listed among the ones shown, not after them
+		if len(occs) == perSeries {
+			last = occs[len(occs)-1].Start
+		}
 		for _, ex := range sr.Exceptions {
-			if ex.Cancelled && ex.RecurrenceID.After(now) && ex.RecurrenceID.Before(until) {
+			if ex.Cancelled && ex.RecurrenceID.After(now) && ex.RecurrenceID.Before(last) {
 				out = append(out, pageMeeting{
 					SeriesID: sr.ID, RecurrenceID: ex.RecurrenceID,
 					When:     formatWhen(lang, ex.RecurrenceID.In(loc), ex.RecurrenceID.Add(sr.Duration).In(loc)),
@@ -126,7 +132,7 @@ func (s *Server) handleNetworkPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if p.Meetings, _, err = s.upcomingMeetings(r.Context(), lang, series, invitees); err != nil {
+	if p.Meetings, _, err = s.upcomingMeetings(r.Context(), lang, series, invitees, publicPerSeries); err != nil {
 		return err
 	}
 	for i := range p.Meetings {

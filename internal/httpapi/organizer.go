@@ -207,7 +207,7 @@ func (s *Server) organizerData(ctx context.Context, oc *orgContext, query url.Va
 	if err != nil {
 		return p, err
 	}
-	meetings, answers, err := s.upcomingMeetings(ctx, lang, series, invitees)
+	meetings, answers, err := s.upcomingMeetings(ctx, lang, series, invitees, organizerPerSeries)
 	if err != nil {
 		return p, err
 	}

@@ -568,6 +568,13 @@ func TestNetworkPage(t *testing.T) {
 		`<li class="cancelled">`, "tisdag 22 december 2026", "inställt",
 		"torsdag 7 januari 2027 kl. 17:30–19:30 (CET)", "flyttat från tis 5 jan 18:00",
 		"webcal://", "calendar.google.com", "outlook.live.com", `src="data:image/png;base64,`, e.srv.URL+"/feeds/chefer-i-goteborg.ics")
+	// The next six meetings (2 Mar 2027 is the sixth held), and the
+	// cancelled one among them.
+	if n := len(regexp.MustCompile(`<li[ >]`).FindAllString(p.body, -1)); n != 7 {
+		t.Errorf("%d meetings listed, want 6 and the cancelled one", n)
+	}
+	mustContain(t, "network page", p.body, "tisdag 2 mars 2027")
+	mustNotContain(t, "network page", p.body, "16 mars 2027")
 	// Counts only: no names, no addresses, no organizer's reason text.
 	mustNotContain(t, "network page", p.body, "Åsa", "Bo Ek", "Eva", "@example.org", "Jullov")
 
