@@ -80,43 +80,43 @@ const (
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
 var catalogue = []Type{
-	{NetworkCreated, 1, "A network was created.", "api", []string{ConsumerCalendar}, typeOf[NetworkPayload]()},
-	{NetworkUpdated, 1, "A network's description, name or feed settings changed.", "api", []string{ConsumerCalendar}, typeOf[NetworkPayload]()},
-	{NetworkClosed, 1, "A network was closed; its future meetings are cancelled.", "api", []string{ConsumerCalendar}, typeOf[NetworkPayload]()},
+	{NetworkCreated, 1, "A network was created.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[NetworkPayload]()},
+	{NetworkUpdated, 1, "A network's description, name or feed settings changed.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[NetworkPayload]()},
+	{NetworkClosed, 1, "A network was closed; its future meetings are cancelled.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[NetworkPayload]()},
 
-	{MeetingScheduled, 1, "A meeting series (or one-off event) was scheduled.", "api", []string{ConsumerCalendar}, typeOf[MeetingPayload]()},
-	{MeetingUpdated, 1, "A meeting series changed (time, place, rule or text); SEQUENCE was raised.", "api", []string{ConsumerCalendar}, typeOf[MeetingPayload]()},
-	{MeetingOccurrenceCancelled, 1, "One occurrence of a series was cancelled.", "api", []string{ConsumerCalendar}, typeOf[OccurrencePayload]()},
-	{MeetingOccurrenceMoved, 1, "One occurrence of a series was moved or changed.", "api", []string{ConsumerCalendar}, typeOf[OccurrencePayload]()},
-	{MeetingEnded, 1, "A meeting series was ended (network closed, or the series split from a date on).", "api", []string{ConsumerCalendar}, typeOf[MeetingPayload]()},
-	{MeetingCapacityChanged, 1, "The capacity of a series or of one occurrence changed; members it gives a place are promoted (rsvp.promoted).", "api", []string{ConsumerCalendar}, typeOf[CapacityPayload]()},
-	{MeetingQuorumDecided, 1, "An occurrence's quorum rule was applied: reached (the meeting is on) or missed (it is cancelled, see meeting.occurrence_cancelled).", "scheduler", []string{ConsumerCalendar}, typeOf[QuorumPayload]()},
+	{MeetingScheduled, 1, "A meeting series (or one-off event) was scheduled.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[MeetingPayload]()},
+	{MeetingUpdated, 1, "A meeting series changed (time, place, rule or text); SEQUENCE was raised.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[MeetingPayload]()},
+	{MeetingOccurrenceCancelled, 1, "One occurrence of a series was cancelled.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[OccurrencePayload]()},
+	{MeetingOccurrenceMoved, 1, "One occurrence of a series was moved or changed.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[OccurrencePayload]()},
+	{MeetingEnded, 1, "A meeting series was ended (network closed, or the series split from a date on).", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[MeetingPayload]()},
+	{MeetingCapacityChanged, 1, "The capacity of a series or of one occurrence changed; members it gives a place are promoted (rsvp.promoted).", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[CapacityPayload]()},
+	{MeetingQuorumDecided, 1, "An occurrence's quorum rule was applied: reached (the meeting is on) or missed (it is cancelled, see meeting.occurrence_cancelled).", "scheduler", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[QuorumPayload]()},
 
-	{MemberImported, 1, "A batch of the member register was imported.", "api", nil, typeOf[ImportPayload]()},
-	{MemberInvited, 1, "A member was invited to a network's meetings; the mailer sends the invitation.", "api", []string{ConsumerMailer, ConsumerCalendar}, typeOf[MembershipPayload]()},
-	{MemberJoined, 1, "A member joined a network.", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
-	{MemberLeft, 1, "A member left a network; a CANCEL to that member is queued as mail.queued (kind removed).", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
-	{MemberUnsubscribed, 1, "A member stopped all invitations from a network.", "api", []string{ConsumerCalendar}, typeOf[MembershipPayload]()},
-	{MemberUpdated, 1, "A member's directory data or visibility changed.", "api", nil, typeOf[MemberPayload]()},
-	{MemberErased, 1, "A member's personal data was erased on request.", "api", []string{ConsumerCalendar}, typeOf[MemberPayload]()},
+	{MemberImported, 1, "A batch of the member register was imported.", "api", []string{ConsumerWebhooks}, typeOf[ImportPayload]()},
+	{MemberInvited, 1, "A member was invited to a network's meetings; the mailer sends the invitation.", "api", []string{ConsumerMailer, ConsumerCalendar, ConsumerWebhooks}, typeOf[MembershipPayload]()},
+	{MemberJoined, 1, "A member joined a network.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[MembershipPayload]()},
+	{MemberLeft, 1, "A member left a network; a CANCEL to that member is queued as mail.queued (kind removed).", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[MembershipPayload]()},
+	{MemberUnsubscribed, 1, "A member stopped all invitations from a network.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[MembershipPayload]()},
+	{MemberUpdated, 1, "A member's directory data or visibility changed.", "api", []string{ConsumerWebhooks}, typeOf[MemberPayload]()},
+	{MemberErased, 1, "A member's personal data was erased on request.", "api", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[MemberPayload]()},
 
-	{RSVPRecorded, 1, "A member's answer was recorded (link, calendar reply or API).", "api, inbound", []string{ConsumerCalendar}, typeOf[RSVPPayload]()},
-	{RSVPPromoted, 1, "A member on an occurrence's waitlist got a place; their update and mail are queued as mail.queued (kind waitlist_promoted).", "api, inbound", []string{ConsumerCalendar}, typeOf[PromotionPayload]()},
+	{RSVPRecorded, 1, "A member's answer was recorded (link, calendar reply or API).", "api, inbound", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[RSVPPayload]()},
+	{RSVPPromoted, 1, "A member on an occurrence's waitlist got a place; their update and mail are queued as mail.queued (kind waitlist_promoted).", "api, inbound", []string{ConsumerCalendar, ConsumerWebhooks}, typeOf[PromotionPayload]()},
 
-	{AttendanceRecorded, 1, "An organizer recorded who came to a meeting.", "api", nil, typeOf[AttendancePayload]()},
+	{AttendanceRecorded, 1, "An organizer recorded who came to a meeting.", "api", []string{ConsumerWebhooks}, typeOf[AttendancePayload]()},
 
-	{PollOpened, 1, "An organizer offered meeting times to vote on; the poll mail to each invitee is queued as mail.queued (kind poll).", "api", nil, typeOf[PollPayload]()},
-	{PollVoted, 1, "A member voted on a poll's options.", "api", nil, typeOf[PollPayload]()},
-	{PollDecided, 1, "A poll's option was picked and became the network's meeting series (meeting.scheduled).", "api", nil, typeOf[PollPayload]()},
+	{PollOpened, 1, "An organizer offered meeting times to vote on; the poll mail to each invitee is queued as mail.queued (kind poll).", "api", []string{ConsumerWebhooks}, typeOf[PollPayload]()},
+	{PollVoted, 1, "A member voted on a poll's options.", "api", []string{ConsumerWebhooks}, typeOf[PollPayload]()},
+	{PollDecided, 1, "A poll's option was picked and became the network's meeting series (meeting.scheduled).", "api", []string{ConsumerWebhooks}, typeOf[PollPayload]()},
 
-	{SupportRequested, 1, "An organizer asked the board for support for a meeting; the mail to the board is queued as mail.queued.", "api", nil, typeOf[SupportPayload]()},
-	{SupportDecided, 1, "The board granted or declined a support request; mail to the organizers is queued as mail.queued.", "api", nil, typeOf[SupportPayload]()},
+	{SupportRequested, 1, "An organizer asked the board for support for a meeting; the mail to the board is queued as mail.queued.", "api", []string{ConsumerWebhooks}, typeOf[SupportPayload]()},
+	{SupportDecided, 1, "The board granted or declined a support request; mail to the organizers is queued as mail.queued.", "api", []string{ConsumerWebhooks}, typeOf[SupportPayload]()},
 
-	{MailQueued, 1, "One email to one recipient is due (update, cancellation, reminder, notice, digest).", "api, scheduler", []string{ConsumerMailer}, typeOf[MailPayload]()},
-	{MailSent, 1, "An email was accepted by the mail transport.", "mailer", nil, typeOf[MailResultPayload]()},
-	{MailFailed, 1, "An email failed for good (bounce) or was given up.", "mailer", nil, typeOf[MailResultPayload]()},
+	{MailQueued, 1, "One email to one recipient is due (update, cancellation, reminder, notice, digest).", "api, scheduler", []string{ConsumerMailer, ConsumerWebhooks}, typeOf[MailPayload]()},
+	{MailSent, 1, "An email was accepted by the mail transport.", "mailer", []string{ConsumerWebhooks}, typeOf[MailResultPayload]()},
+	{MailFailed, 1, "An email failed for good (bounce) or was given up.", "mailer", []string{ConsumerWebhooks}, typeOf[MailResultPayload]()},
 
-	{FeedPublished, 1, "A calendar feed was rendered and stored with a new ETag.", "calendar", nil, typeOf[FeedPayload]()},
+	{FeedPublished, 1, "A calendar feed was rendered and stored with a new ETag.", "calendar", []string{ConsumerWebhooks}, typeOf[FeedPayload]()},
 }
 
 // Catalogue returns every event type, sorted by name.
