@@ -47,9 +47,16 @@ type RSVP struct {
 	AnsweredAt time.Time `json:"answered_at"`
 	// Sequence is the series SEQUENCE the answer was given to.
 	Sequence int `json:"sequence"`
-	// Waitlist is the member's place on the waitlist (0 = confirmed or
-	// not a yes).
+	// Waitlist is the member's place on the waitlist of a meeting with a
+	// capacity (0 = confirmed or not a yes), as the store last derived it
+	// under its lock: for an answer to one occurrence, its place there;
+	// for an answer to the series, its place at the series' next meeting
+	// with a capacity. Roster derives the place for any occurrence.
 	Waitlist int `json:"waitlist,omitempty"`
+	// QueuedAt is when the member's current yes was first given; a yes
+	// given again keeps it, so repeating an answer never costs a place.
+	// Zero for other answers.
+	QueuedAt time.Time `json:"queued_at,omitzero"`
 	// Proposed is the start a COUNTER proposed.
 	Proposed  *time.Time `json:"proposed,omitempty"`
 	UpdatedAt time.Time  `json:"updated_at"`

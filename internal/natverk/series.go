@@ -36,10 +36,15 @@ type Series struct {
 	// SkipHolidays drops Swedish public holidays from the series.
 	SkipHolidays bool `json:"skip_holidays,omitempty"`
 	// SummerBreak, as "MM-DD/MM-DD", drops occurrences in that span.
-	SummerBreak string      `json:"summer_break,omitempty"`
-	Exceptions  []Exception `json:"exceptions,omitempty"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
+	SummerBreak string `json:"summer_break,omitempty"`
+	// QuorumMin and QuorumBefore: an occurrence with fewer than QuorumMin
+	// yes answers QuorumBefore before its start is cancelled (0 = no
+	// quorum rule); see quorum.go.
+	QuorumMin    int         `json:"quorum_min,omitempty"`
+	QuorumBefore Period      `json:"quorum_before,omitzero"`
+	Exceptions   []Exception `json:"exceptions,omitempty"`
+	CreatedAt    time.Time   `json:"created_at"`
+	UpdatedAt    time.Time   `json:"updated_at"`
 }
 
 // DurationMinutes is the meeting length for JSON.
@@ -57,8 +62,17 @@ type Exception struct {
 	Location     string        `json:"location,omitempty"`
 	Description  string        `json:"description,omitempty"`
 	Reason       string        `json:"reason,omitempty"`
-	UpdatedAt    time.Time     `json:"updated_at"`
+	// Capacity limits this occurrence's confirmed places, over the
+	// series' Capacity (0 = the series' capacity). An exception that only
+	// sets a capacity is neither cancelled nor moved (see CapacityOnly).
+	Capacity  int       `json:"capacity,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
+
+// CapacityOnly reports whether the exception changes nothing but the
+// occurrence's capacity: it is not cancelled and has no new start, so
+// calendars see the occurrence as the series has it.
+func (ex *Exception) CapacityOnly() bool { return !ex.Cancelled && ex.Start.IsZero() }
 
 // Exception returns the exception for the occurrence that originally
 // started at rid, or nil.
@@ -97,6 +111,10 @@ type SeriesInput struct {
 	Capacity        int    `json:"capacity,omitempty"`
 	SkipHolidays    bool   `json:"skip_holidays,omitempty"`
 	SummerBreak     string `json:"summer_break,omitempty"`
+	// QuorumMin is the number of yes answers an occurrence needs
+	// QuorumBefore ("48h", "2d") before it starts, or it is cancelled.
+	QuorumMin    int    `json:"quorum_min,omitempty"`
+	QuorumBefore string `json:"quorum_before,omitempty"`
 }
 
 // localLayouts are the accepted forms of a local start.
@@ -127,6 +145,7 @@ func (in SeriesInput) Build(n *Network, c Checks) (*Series, error) {
 		Capacity:     in.Capacity,
 		SkipHolidays: in.SkipHolidays,
 		SummerBreak:  strings.TrimSpace(in.SummerBreak),
+		QuorumMin:    in.QuorumMin,
 		Status:       SeriesActive,
 	}
 	if s.Summary == "" {
@@ -164,6 +183,7 @@ func (in SeriesInput) Build(n *Network, c Checks) (*Series, error) {
 	if in.Capacity < 0 || in.Capacity > 100000 {
 		fields = append(fields, FieldError{"capacity", "must be between 0 (no limit) and 100000"})
 	}
+	fields = append(fields, s.buildQuorum(in)...)
 	if s.SummerBreak != "" {
 		if _, _, ok := ParseSummerBreak(s.SummerBreak); !ok {
 			fields = append(fields, FieldError{"summer_break", `must be "MM-DD/MM-DD", e.g. "06-15/08-15"`})
@@ -228,6 +248,8 @@ type SeriesUpdate struct {
 	Location        *string `json:"location,omitempty"`
 	LocationURL     *string `json:"location_url,omitempty"`
 	Capacity        *int    `json:"capacity,omitempty"`
+	QuorumMin       *int    `json:"quorum_min,omitempty"`
+	QuorumBefore    *string `json:"quorum_before,omitempty"`
 }
 
 // Input returns the series as input with the update applied, for
@@ -237,6 +259,10 @@ func (u SeriesUpdate) Input(s *Series) SeriesInput {
 		Summary: s.Summary, Description: s.Description, Start: s.Start.Format("2006-01-02T15:04:05"),
 		TimeZone: s.TimeZone, DurationMinutes: s.DurationMinutes(), RRule: s.Rule, Location: s.Location,
 		LocationURL: s.LocationURL, Capacity: s.Capacity, SkipHolidays: s.SkipHolidays, SummerBreak: s.SummerBreak,
+		QuorumMin: s.QuorumMin,
+	}
+	if s.QuorumBefore > 0 {
+		in.QuorumBefore = s.QuorumBefore.String()
 	}
 	str := func(dst *string, v *string) {
 		if v != nil {
@@ -255,6 +281,10 @@ func (u SeriesUpdate) Input(s *Series) SeriesInput {
 	if u.Capacity != nil {
 		in.Capacity = *u.Capacity
 	}
+	if u.QuorumMin != nil {
+		in.QuorumMin = *u.QuorumMin
+	}
+	str(&in.QuorumBefore, u.QuorumBefore)
 	return in
 }
 
