@@ -49,6 +49,7 @@ var messages = map[string]map[string]string{
 		"notfound.title": "Sidan finns inte", "notfound.text": "Det finns ingen sådan sida.",
 		"answer.ACCEPTED": "Ja, jag kommer", "answer.TENTATIVE": "Kanske", "answer.DECLINED": "Nej, jag kan inte",
 
+		"org.joined": "Medlemmar", "org.invited": "Inbjudna som inte har tackat ja än",
 		"org.title": "Arrangörsvy", "org.intro": "Den här sidan är din personliga arrangörslänk. Dela den inte.",
 		"org.forbidden.title": "Du är inte arrangör här", "org.forbidden.text": "Länken gäller bara för nätverkets arrangörer. Be styrelsen om en ny länk om du ska vara arrangör.",
 		"org.meetings": "Kommande möten och svar", "org.nomeetings": "Inga kommande möten.",
@@ -123,6 +124,7 @@ var messages = map[string]map[string]string{
 		"notfound.title": "Page not found", "notfound.text": "There is no such page.",
 		"answer.ACCEPTED": "Yes, I'm coming", "answer.TENTATIVE": "Maybe", "answer.DECLINED": "No, I can't come",
 
+		"org.joined": "Members", "org.invited": "Invited, not yet said yes",
 		"org.title": "Organizer view", "org.intro": "This page is your personal organizer link. Do not share it.",
 		"org.forbidden.title": "You are not an organizer here", "org.forbidden.text": "This link works only for the network's organizers. Ask the board for a new link if you should be one.",
 		"org.meetings": "Coming meetings and answers", "org.nomeetings": "No coming meetings.",

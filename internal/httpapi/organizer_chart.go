@@ -59,7 +59,7 @@ func answerChart(lang string, rows []chartRow) template.HTML {
 	for _, seg := range chartSegments {
 		name := t(lang, seg.key)
 		fmt.Fprintf(&b, `<rect class="%s" x="%d" y="6" width="12" height="12"/><text x="%d" y="16">%s</text>`, seg.class, x, x+16, esc(name))
-		x += 16 + 7*len([]rune(name)) + 18
+		x += 16 + 8*len([]rune(name)) + 16
 	}
 	for i, r := range rows {
 		y := chartTop + i*chartRowH

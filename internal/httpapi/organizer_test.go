@@ -43,7 +43,7 @@ func TestOrganizerViewShowsAnswersAndNames(t *testing.T) {
 		t.Fatalf("status %d:\n%s", p.status, p.body)
 	}
 	mustContain(t, "organizer view", p.body,
-		"Arrangörsvy", "Chefer i Göteborg", "2 medlem · 1 inbjuden",
+		"Arrangörsvy", "Chefer i Göteborg", "Medlemmar: <strong>2</strong> · Inbjudna som inte har tackat ja än: <strong>1</strong>",
 		`<span class="when">tis 8 dec 18:00</span>`, "Bo Ek", "Eva Ström", "Åsa Öberg",
 		// Bouncing addresses, with the reason.
 		"eva@example.org", "550 5.1.1 no such user",
