@@ -192,47 +192,7 @@ func (s *Server) handleChangeOccurrence(cancel bool) handlerFunc {
 		if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
 			return err
 		}
-		loc := sr.Start.Location()
-		rid, ok := parseInstant(req.Occurrence, loc)
-		if !ok {
-			return natverk.Invalid(natverk.FieldError{Field: "occurrence", Reason: `must be the meeting's original start, e.g. "2026-03-10T18:00"`})
-		}
-		cs := feeds.CalendarSeries(sr, calendar.Person{}, "")
-		occs, err := cs.Occurrences(rid.Add(-time.Second), rid.Add(time.Second), 2)
-		if err != nil {
-			return err
-		}
-		found := false
-		for _, o := range occs {
-			found = found || o.RecurrenceID.Equal(rid)
-		}
-		if !found && sr.Exception(rid) == nil {
-			return natverk.Invalid(natverk.FieldError{Field: "occurrence", Reason: "is not a meeting of this series"})
-		}
-		if len([]rune(req.Reason)) > 500 {
-			return natverk.Invalid(natverk.FieldError{Field: "reason", Reason: "is longer than 500 characters"})
-		}
-		ex := natverk.Exception{RecurrenceID: rid, Cancelled: cancel, Reason: req.Reason}
-		if !cancel {
-			start, ok := parseInstant(req.Start, loc)
-			if !ok {
-				return natverk.Invalid(natverk.FieldError{Field: "start", Reason: `must be the new local start, e.g. "2026-03-11T18:00"`})
-			}
-			ex.Start, ex.Duration = start, sr.Duration
-			if req.DurationMinutes != 0 {
-				if req.DurationMinutes < 5 || req.DurationMinutes > 1440 {
-					return natverk.Invalid(natverk.FieldError{Field: "duration_minutes", Reason: "must be between 5 and 1440"})
-				}
-				ex.Duration = time.Duration(req.DurationMinutes) * time.Minute
-			}
-			if req.Location != nil {
-				if len([]rune(*req.Location)) > 500 {
-					return natverk.Invalid(natverk.FieldError{Field: "location", Reason: "is longer than 500 characters"})
-				}
-				ex.Location = *req.Location
-			}
-		}
-		up, err := s.Store.ChangeOccurrence(r.Context(), sr.ID, ex, s.now())
+		up, err := s.changeOccurrence(r.Context(), sr, req, cancel)
 		if err != nil {
 			return err
 		}

@@ -333,6 +333,10 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !natverk.ActorFromContext(r.Context()).IsAdmin() {
+		// Hidden members appear in no count but the admin's.
+		delete(res.Skipped, natverk.SkipHidden)
+	}
 	status := http.StatusOK
 	if !req.DryRun && res.Invited > 0 {
 		status = http.StatusAccepted // the invitations are on their way
