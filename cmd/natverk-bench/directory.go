@@ -57,6 +57,7 @@ func (b *bench) benchDirectory(ctx context.Context, st store, svc *service, ps [
 	qs := directoryQueries(ps, b.sizes.queries+20, 7)
 	var found struct{ Total int }
 	lat := make([]time.Duration, 0, len(qs))
+	var slowest []timedQuery
 	hits := 0
 	for i, q := range qs {
 		start := time.Now()
@@ -68,14 +69,27 @@ func (b *bench) benchDirectory(ctx context.Context, st store, svc *service, ps [
 			continue // warm-up: the first queries of a fresh process
 		}
 		lat = append(lat, time.Since(start))
+		slowest = append(slowest, timedQuery{q.Encode(), lat[len(lat)-1], found.Total})
 		if found.Total > 0 {
 			hits++
 		}
 	}
 	p50, p99 := percentile(lat, 50), percentile(lat, 99)
 	r := result("directory_search", st.name, ms(p99), "ms p99", "", 0, atMost(20))
-	r.Note = fmt.Sprintf("%d queries over %d members, p50 %.2f ms, %d found someone", len(lat), len(ps), ms(p50), hits)
+	slices.SortFunc(slowest, func(a, b timedQuery) int { return int(b.d - a.d) })
+	var slow []string
+	for _, t := range slowest[:min(3, len(slowest))] {
+		slow = append(slow, fmt.Sprintf("%s %.0f ms (%d found)", t.q, ms(t.d), t.total))
+	}
+	r.Note = fmt.Sprintf("%d queries over %d members, p50 %.2f ms, %d found someone; slowest: %s", len(lat), len(ps), ms(p50), hits, strings.Join(slow, ", "))
 	b.add(r)
+}
+
+// timedQuery is one directory query and how long it took.
+type timedQuery struct {
+	q     string
+	d     time.Duration
+	total int
 }
 
 // percentile returns the p-th percentile (nearest rank) of ds.

@@ -28,7 +28,7 @@ var benchFilters = []struct {
 	fs   []natverk.MemberFilter
 }{
 	{"Surname", []natverk.MemberFilter{{Q: "Öberg"}, {Q: "lindstrom"}, {Q: "Hägg"}}},
-	{"FullName", []natverk.MemberFilter{{Q: "Åsa Öberg"}, {Q: "karin malm"}, {Q: "Håkan Nyström"}}},
+	{"FullName", []natverk.MemberFilter{{Q: "Åsa Öberg"}, {Q: "elin malm"}, {Q: "Dag Nyström"}}},
 	{"FoldedTown", []natverk.MemberFilter{{Q: "goteborg"}, {Q: "orebro"}, {Q: "vaxjo"}}},
 	{"Prefix", []natverk.MemberFilter{{Q: "lind"}, {Q: "sjo"}, {Q: "ande"}}},
 	{"Town", []natverk.MemberFilter{{Town: "Malmö"}, {Town: "Umeå"}, {Town: "Göteborg"}}},
