@@ -216,3 +216,29 @@ func (e *apiEnv) status(method, pattern, network, bearer string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestAPIDocumentsEveryRoute keeps docs/API.md in step with the routes:
+// every /api/v1 route has a "### `METHOD /path`" section, and every
+// section names a route that exists.
+func TestAPIDocumentsEveryRoute(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/API.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile("(?m)^### `([A-Z]+ /api/v1/[^`]*)`")
+	documented := map[string]bool{}
+	for _, m := range re.FindAllStringSubmatch(string(doc), -1) {
+		documented[m[1]] = true
+	}
+	routes := declaredRoutes(t)
+	for _, r := range routes {
+		if strings.Contains(r, " /api/v1/") && !documented[r] {
+			t.Errorf("docs/API.md does not describe %s", r)
+		}
+	}
+	for r := range documented {
+		if !contains(routes, r) {
+			t.Errorf("docs/API.md describes %s, which does not exist", r)
+		}
+	}
+}
