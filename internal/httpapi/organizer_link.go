@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/natverk/natverk/events"
 	"net/http"
 	"time"
 
@@ -32,6 +33,8 @@ func (s *Server) handleOrganizerLink(w http.ResponseWriter, r *http.Request) err
 	var req struct {
 		MemberID int64 `json:"member_id"`
 		Days     int   `json:"days,omitempty"`
+		// Send mails the link to the organizer instead of returning it.
+		Send bool `json:"send,omitempty"`
 	}
 	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
 		return err
@@ -57,6 +60,20 @@ func (s *Server) handleOrganizerLink(w http.ResponseWriter, r *http.Request) err
 	}
 	now := s.now()
 	ttl := time.Duration(req.Days) * 24 * time.Hour
+	if req.Send {
+		// The mailer makes the link when it sends: no secret travels
+		// through the event stream.
+		ev := events.MustNew(events.MailQueued, now, events.Refs{NetworkID: n.ID, MemberID: m.ID}, events.MailPayload{
+			Kind: natverk.MailOrganizerLink, NetworkID: n.ID, MemberID: m.ID, Sequence: req.Days,
+			Note: "request " + itoa(now.UnixNano()), // names this request: one mail per request
+		})
+		key := "orglink/n" + itoa(n.ID) + "/m" + itoa(m.ID) + "/" + itoa(now.UnixNano())
+		if _, err := s.Store.ScheduleOnce(r.Context(), key, []events.Envelope{ev}); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusAccepted, map[string]any{"sent_to": m.Email, "days": req.Days})
+		return nil
+	}
 	tok := s.Links.OrganizerToken(m, n.ID, now, ttl)
 	writeJSON(w, http.StatusOK, organizerLinkResponse{URL: s.Links.OrganizerView(tok), ExpiresAt: time.Unix(now.Add(ttl).Unix(), 0).UTC()})
 	return nil

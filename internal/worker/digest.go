@@ -138,6 +138,27 @@ func (w *Mailer) record(key string, job events.MailPayload, n *natverk.Network, 
 	return &natverk.MailRecord{Key: key, MessageID: w.Links.MessageID(key), Kind: job.Kind, NetworkID: n.ID, MemberID: to.ID, To: to.Email}
 }
 
+// buildOrganizerLink mails an organizer the magic link to the network's
+// organizer view, valid for job.Sequence days. The link is made here,
+// at send time, so no secret travels through the event stream.
+func (w *Mailer) buildOrganizerLink(ctx context.Context, job events.MailPayload) (*mailer.Message, *natverk.MailRecord, error) {
+	org, n, err := w.organizerMail(ctx, job)
+	if err != nil {
+		return nil, nil, err
+	}
+	days := job.Sequence
+	if days <= 0 {
+		days = 30
+	}
+	tok := w.Links.OrganizerToken(org, n.ID, w.now(), time.Duration(days)*24*time.Hour)
+	label := map[bool]string{true: "Öppna arrangörsvyn", false: "Open the organizer view"}[org.Locale != natverk.LocaleEN]
+	c := mailer.Content{NetworkName: n.Name, NetworkURL: w.Links.NetworkPage(n), MemberName: org.Name, TimeZone: n.TimeZone,
+		Action: mailer.Link{Label: label, URL: w.Links.OrganizerView(tok)}}
+	// job.Note names the request, so a redelivery maps to the same key.
+	key := natverk.MailKey(job.Kind, org.ID, 0, nil, 0, "n"+strconv.FormatInt(n.ID, 10)+"/"+job.Note)
+	return w.noticeMessage(mailer.OrganizerLink, org, n, key, job, c), w.record(key, job, n, org), nil
+}
+
 // queueBounceNotices tells the organizers of the network that an address
 // bounced, once per address.
 func (w *Mailer) queueBounceNotices(ctx context.Context, networkID int64, bounced *natverk.Member, reason string) error {
@@ -164,4 +185,3 @@ func (w *Mailer) queueBounceNotices(ctx context.Context, networkID int64, bounce
 	return err
 }
 
-var _ = time.Now

@@ -197,6 +197,8 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 		return w.buildDigest(ctx, job)
 	case natverk.MailBounceNotice:
 		return w.buildBounceNotice(ctx, job)
+	case natverk.MailOrganizerLink:
+		return w.buildOrganizerLink(ctx, job)
 	}
 	m, err := w.Store.FindMemberByID(ctx, job.MemberID)
 	if err != nil {

@@ -292,3 +292,30 @@ func decodeB64(t *testing.T, b []byte) []byte {
 	}
 	return out[:n]
 }
+
+func TestOrganizerLinkMail(t *testing.T) {
+	f := newFixture(t, smtptest.Faults{})
+	f.drain()
+	ev := events.MustNew(events.MailQueued, f.now, events.Refs{NetworkID: f.net.ID, MemberID: f.ms[0].ID}, events.MailPayload{
+		Kind: natverk.MailOrganizerLink, NetworkID: f.net.ID, MemberID: f.ms[0].ID, Sequence: 7, Note: "request 1",
+	})
+	for i := 0; i < 2; i++ { // delivered twice, sent once
+		if err := f.w.Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := f.sink.WaitFor(t, 1, 10*time.Second)
+	time.Sleep(50 * time.Millisecond)
+	if f.sink.Count() != 1 || msgs[0].To[0] != "org@example.org" || !bytes.Contains(msgs[0].Data, []byte("/organize/")) {
+		t.Fatalf("%d mails; first to %v", f.sink.Count(), msgs[0].To)
+	}
+	// Not to a member who does not organize the network.
+	ev2 := events.MustNew(events.MailQueued, f.now, events.Refs{}, events.MailPayload{Kind: natverk.MailOrganizerLink, NetworkID: f.net.ID, MemberID: f.ms[1].ID, Note: "request 2"})
+	if err := f.w.Handle(context.Background(), ev2); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if f.sink.Count() != 1 {
+		t.Fatal("an organizer link went to a member who does not organize the network")
+	}
+}
