@@ -184,4 +184,3 @@ func (w *Mailer) queueBounceNotices(ctx context.Context, networkID int64, bounce
 	_, err = w.Store.ScheduleOnce(ctx, "bounce/n"+strconv.FormatInt(networkID, 10)+"/m"+strconv.FormatInt(bounced.ID, 10)+"/"+strconv.FormatInt(now.Unix()/86400, 10), evs)
 	return err
 }
-
