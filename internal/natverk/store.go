@@ -31,6 +31,9 @@ type Store interface {
 	LeaseStore
 	JobStore
 	WebhookStore
+	CapacityStore
+	AttendanceStore
+	PollStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.

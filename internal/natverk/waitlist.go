@@ -323,3 +323,34 @@ type CapacityStore interface {
 	// nothing. ENOTFOUND for no series; EINVALID if it has no quorum rule.
 	DecideQuorum(ctx context.Context, seriesID int64, occurrence time.Time, now time.Time) (QuorumDecision, error)
 }
+
+// CapacityChangeOccurrences returns the occurrences a change of capacity
+// affects: occurrence, if it is still to come, or (occurrence zero) every
+// coming occurrence with a capacity before or after the change.
+func CapacityChangeOccurrences(before, after *Series, occurrence, now time.Time) []time.Time {
+	seen := map[int64]bool{}
+	var out []time.Time
+	for _, s := range []*Series{before, after} {
+		for _, t := range s.Upcoming(now, now.Add(CapacityHorizon), CapacityMaxOccurrences) {
+			if seen[t.Unix()] || !occurrence.IsZero() && !t.Equal(occurrence) {
+				continue
+			}
+			if s.CapacityAt(t) > 0 || !occurrence.IsZero() {
+				seen[t.Unix()] = true
+				out = append(out, t)
+			}
+		}
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
+}
+
+// AnswersFor returns each member's answer for the occurrence: their
+// answer to it, else their answer to the series.
+func AnswersFor(rsvps []*RSVP, occurrence time.Time) map[int64]string {
+	out := map[int64]string{}
+	for id, a := range effectiveAnswers(rsvps, occurrence) {
+		out[id] = a.Answer
+	}
+	return out
+}

@@ -10,13 +10,17 @@ import (
 	"github.com/natverk/natverk/internal/natverk"
 )
 
-const rsvpColumns = `series_id, network_id, member_id, occurrence, answer, source, answered_at, sequence, waitlist, proposed_at, updated_at`
+const rsvpColumns = `series_id, network_id, member_id, occurrence, answer, source, answered_at, sequence, waitlist, proposed_at, updated_at, queued_at`
 
 func scanRSVP(row scanner) (*natverk.RSVP, error) {
 	var r natverk.RSVP
 	var occ int64
-	if err := row.Scan(&r.SeriesID, &r.NetworkID, &r.MemberID, &occ, &r.Answer, &r.Source, &r.AnsweredAt, &r.Sequence, &r.Waitlist, &r.Proposed, &r.UpdatedAt); err != nil {
+	var queued *time.Time
+	if err := row.Scan(&r.SeriesID, &r.NetworkID, &r.MemberID, &occ, &r.Answer, &r.Source, &r.AnsweredAt, &r.Sequence, &r.Waitlist, &r.Proposed, &r.UpdatedAt, &queued); err != nil {
 		return nil, err
+	}
+	if queued != nil {
+		r.QueuedAt = queued.UTC()
 	}
 	if occ != 0 {
 		r.Occurrence = time.Unix(occ, 0).UTC()
@@ -36,7 +40,11 @@ func occKey(t time.Time) int64 {
 // RecordRSVP stores an answer if it supersedes the stored one. It locks
 // the member's membership row first, so answers of one member to one
 // network are decided one after the other: of two equal answers arriving
-// at once, one is recorded and the other finds it stored.
+// at once, one is recorded and the other finds it stored. On a series
+// with a capacity it first locks the series row (FOR UPDATE), so answers
+// to the series are decided one at a time and the places they take
+// (capacity.go) never race; an answer without a time of its own is then
+// timed after the lock, so arrival order is answer order.
 func (db *DB) RecordRSVP(ctx context.Context, r natverk.RSVP) (*natverk.RSVP, bool, error) {
 	var stored *natverk.RSVP
 	var changed bool
@@ -45,6 +53,17 @@ func (db *DB) RecordRSVP(ctx context.Context, r natverk.RSVP) (*natverk.RSVP, bo
 		s, err := findOneSeries(ctx, tx, false, "id = $1", r.SeriesID)
 		if err != nil {
 			return err
+		}
+		untimed := r.AnsweredAt.IsZero()
+		if s.HasCapacity() {
+			// The series first, then the membership: the order every
+			// writer takes them in.
+			if s, err = findOneSeries(ctx, tx, true, "id = $1", r.SeriesID); err != nil {
+				return err
+			}
+			if untimed {
+				r.AnsweredAt = db.Now()
+			}
 		}
 		var status string
 		err = tx.QueryRow(ctx, `SELECT ms.status FROM memberships ms JOIN members m ON m.id = ms.member_id
@@ -75,13 +94,30 @@ func (db *DB) RecordRSVP(ctx context.Context, r natverk.RSVP) (*natverk.RSVP, bo
 			stored = cur
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO rsvps (`+rsvpColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		natverk.QueueAnswer(&r, cur)
+		r.Waitlist = 0
+		if cur != nil && !ch {
+			r.Waitlist = cur.Waitlist
+		}
+		var before []*natverk.RSVP
+		if s.HasCapacity() {
+			if before, err = seriesAnswers(ctx, tx, s.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO rsvps (`+rsvpColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (series_id, member_id, occurrence) DO UPDATE SET answer = excluded.answer, source = excluded.source, answered_at = excluded.answered_at,
-			sequence = excluded.sequence, waitlist = excluded.waitlist, proposed_at = excluded.proposed_at, updated_at = excluded.updated_at`,
-			r.SeriesID, r.NetworkID, r.MemberID, occKey(r.Occurrence), r.Answer, r.Source, r.AnsweredAt, r.Sequence, r.Waitlist, nullTime(r.Proposed), tx.now); err != nil {
+			sequence = excluded.sequence, waitlist = excluded.waitlist, proposed_at = excluded.proposed_at, updated_at = excluded.updated_at, queued_at = excluded.queued_at`,
+			r.SeriesID, r.NetworkID, r.MemberID, occKey(r.Occurrence), r.Answer, r.Source, r.AnsweredAt, r.Sequence, r.Waitlist, nullTime(r.Proposed), tx.now, nullTime(&r.QueuedAt)); err != nil {
 			return storeErr("store answer", err)
 		}
 		stored, changed = &r, ch
+		if s.HasCapacity() {
+			occs := natverk.AffectedOccurrences(s, r.Occurrence, tx.now)
+			if _, err := applyCapacity(ctx, tx, s, s, before, natverk.WithAnswer(before, &r), occs, &r); err != nil {
+				return err
+			}
+		}
 		if !ch {
 			return nil
 		}

@@ -11,16 +11,17 @@ import (
 	"github.com/natverk/natverk/internal/natverk"
 )
 
-const seriesColumns = `id, network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, created_at, updated_at`
+const seriesColumns = `id, network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, quorum_min, quorum_before_s, created_at, updated_at`
 
 func scanSeries(row scanner) (*natverk.Series, error) {
 	var s natverk.Series
 	var start time.Time
-	var dur int64
+	var dur, quorumBefore int64
 	if err := row.Scan(&s.ID, &s.NetworkID, &s.UID, &s.Summary, &s.Description, &s.Location, &s.LocationURL, &s.TimeZone, &start, &dur,
-		&s.Rule, &s.Sequence, &s.Status, &s.Capacity, &s.SkipHolidays, &s.SummerBreak, &s.CreatedAt, &s.UpdatedAt); err != nil {
+		&s.Rule, &s.Sequence, &s.Status, &s.Capacity, &s.SkipHolidays, &s.SummerBreak, &s.QuorumMin, &quorumBefore, &s.CreatedAt, &s.UpdatedAt); err != nil {
 		return nil, err
 	}
+	s.QuorumBefore = natverk.Period(time.Duration(quorumBefore) * time.Second)
 	loc, err := time.LoadLocation(s.TimeZone)
 	if err != nil {
 		return nil, fmt.Errorf("series %d: %w", s.ID, err)
@@ -68,7 +69,7 @@ func findSeries(ctx context.Context, q querier, lock bool, where string, args ..
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err = q.Query(ctx, `SELECT series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, updated_at
+	rows, err = q.Query(ctx, `SELECT series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, capacity, updated_at
 		FROM series_exceptions WHERE series_id = ANY($1) ORDER BY series_id, recurrence_id`, ids)
 	if err != nil {
 		return nil, storeErr("find exceptions", err)
@@ -78,7 +79,7 @@ func findSeries(ctx context.Context, q querier, lock bool, where string, args ..
 		var ex natverk.Exception
 		var sid, dur int64
 		var start *time.Time
-		if err := rows.Scan(&sid, &ex.RecurrenceID, &ex.Cancelled, &start, &dur, &ex.Summary, &ex.Location, &ex.Description, &ex.Reason, &ex.UpdatedAt); err != nil {
+		if err := rows.Scan(&sid, &ex.RecurrenceID, &ex.Cancelled, &start, &dur, &ex.Summary, &ex.Location, &ex.Description, &ex.Reason, &ex.Capacity, &ex.UpdatedAt); err != nil {
 			return nil, storeErr("scan exception", err)
 		}
 		s := byID[sid]
@@ -142,10 +143,10 @@ func (db *DB) CreateSeries(ctx context.Context, s *natverk.Series) (*natverk.Ser
 
 func insertSeries(ctx context.Context, tx *Tx, s *natverk.Series) (int64, error) {
 	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO series (network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id`,
+	err := tx.QueryRow(ctx, `INSERT INTO series (network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, quorum_min, quorum_before_s, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id`,
 		s.NetworkID, s.UID, s.Summary, s.Description, s.Location, s.LocationURL, s.TimeZone, wallClock(s.Start), int64(s.Duration/time.Second),
-		s.Rule, s.Sequence, natverk.SeriesActive, s.Capacity, s.SkipHolidays, s.SummerBreak, tx.now).Scan(&id)
+		s.Rule, s.Sequence, natverk.SeriesActive, s.Capacity, s.SkipHolidays, s.SummerBreak, s.QuorumMin, int64(time.Duration(s.QuorumBefore)/time.Second), tx.now).Scan(&id)
 	if err != nil {
 		return 0, storeErr("insert series", err)
 	}
@@ -158,11 +159,11 @@ func insertSeries(ctx context.Context, tx *Tx, s *natverk.Series) (int64, error)
 }
 
 func putException(ctx context.Context, tx *Tx, seriesID int64, ex natverk.Exception) error {
-	_, err := tx.Exec(ctx, `INSERT INTO series_exceptions (series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+	_, err := tx.Exec(ctx, `INSERT INTO series_exceptions (series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, capacity, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (series_id, recurrence_id) DO UPDATE SET cancelled = excluded.cancelled, start_at = excluded.start_at, duration_s = excluded.duration_s,
-		summary = excluded.summary, location = excluded.location, description = excluded.description, reason = excluded.reason, updated_at = excluded.updated_at`,
-		seriesID, ex.RecurrenceID.UTC(), ex.Cancelled, nullTime(&ex.Start), int64(ex.Duration/time.Second), ex.Summary, ex.Location, ex.Description, ex.Reason, tx.now)
+		summary = excluded.summary, location = excluded.location, description = excluded.description, reason = excluded.reason, capacity = excluded.capacity, updated_at = excluded.updated_at`,
+		seriesID, ex.RecurrenceID.UTC(), ex.Cancelled, nullTime(&ex.Start), int64(ex.Duration/time.Second), ex.Summary, ex.Location, ex.Description, ex.Reason, ex.Capacity, tx.now)
 	return storeErr("put exception", err)
 }
 
@@ -203,9 +204,9 @@ func (db *DB) UpdateSeries(ctx context.Context, id int64, next *natverk.Series, 
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE series SET summary = $1, description = $2, location = $3, location_url = $4, start_local = $5, duration_s = $6, rrule = $7,
-			capacity = $8, sequence = $9, updated_at = $10 WHERE id = $11`,
+			capacity = $8, quorum_min = $9, quorum_before_s = $10, sequence = $11, updated_at = $12 WHERE id = $13`,
 			next.Summary, next.Description, next.Location, next.LocationURL, wallClock(next.Start), int64(next.Duration/time.Second), next.Rule,
-			next.Capacity, cur.Sequence+1, tx.now, id); err != nil {
+			next.Capacity, next.QuorumMin, int64(time.Duration(next.QuorumBefore)/time.Second), cur.Sequence+1, tx.now, id); err != nil {
 			return storeErr("update series", err)
 		}
 		out, err = findOneSeries(ctx, tx, false, "id = $1", id)
@@ -230,7 +231,8 @@ func queueSeriesMail(ctx context.Context, tx *Tx, s *natverk.Series, ev events.E
 	return nil
 }
 
-// ChangeOccurrence cancels or moves one occurrence.
+// ChangeOccurrence cancels or moves one occurrence. Cancelling an
+// occurrence that is already cancelled writes nothing.
 func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.Exception, now time.Time) (*natverk.Series, error) {
 	var out *natverk.Series
 	err := db.write(ctx, func(tx *Tx) error {
@@ -238,39 +240,62 @@ func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.E
 		if err != nil {
 			return err
 		}
-		// Occurrences start on whole seconds; so do the stored keys (the
-		// same rule as the SQLite store).
-		ex.RecurrenceID = ex.RecurrenceID.Truncate(time.Second)
-		ex.Start = ex.Start.Truncate(time.Second)
-		if err := putException(ctx, tx, seriesID, ex); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE series SET sequence = $1, updated_at = $2 WHERE id = $3`, cur.Sequence+1, tx.now, seriesID); err != nil {
-			return storeErr("update series", err)
-		}
-		out, err = findOneSeries(ctx, tx, false, "id = $1", seriesID)
-		if err != nil {
-			return err
-		}
-		stored := out.Exception(ex.RecurrenceID)
-		if stored == nil {
-			return fmt.Errorf("postgres: change occurrence: exception %v of series %d not found after storing it", ex.RecurrenceID, seriesID)
-		}
-		ev := natverk.OccurrenceEvent(out, stored, tx.now)
-		past := !ex.RecurrenceID.After(now) && (ex.Cancelled || !ex.Start.After(now))
-		if past {
-			// Changes to past occurrences never send iTIP mail.
-			tx.emit(ev)
-			return nil
-		}
-		kind := natverk.MailOccurrenceMoved
-		if ex.Cancelled {
-			kind = natverk.MailOccurrenceCancelled
-		}
-		rid := ex.RecurrenceID.UTC()
-		return queueSeriesMail(ctx, tx, out, ev, kind, &rid)
+		out, err = changeOccurrence(ctx, tx, cur, ex, now, "")
+		return err
 	})
 	return out, err
+}
+
+// changeOccurrence stores the exception on the active series cur (its row
+// locked), raises SEQUENCE and writes the event and, for an occurrence
+// still to come, one mail to every invitee carrying note. A cancellation
+// of a cancelled occurrence returns cur and writes nothing.
+func changeOccurrence(ctx context.Context, tx *Tx, cur *natverk.Series, ex natverk.Exception, now time.Time, note string) (*natverk.Series, error) {
+	// Occurrences start on whole seconds; so do the stored keys (the
+	// same rule as the SQLite store).
+	ex.RecurrenceID = ex.RecurrenceID.Truncate(time.Second)
+	ex.Start = ex.Start.Truncate(time.Second)
+	if old := cur.Exception(ex.RecurrenceID); old != nil {
+		if ex.Cancelled && old.Cancelled {
+			return cur, nil
+		}
+		ex.Capacity = old.Capacity // a move keeps the occurrence's capacity
+	}
+	if err := putException(ctx, tx, cur.ID, ex); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE series SET sequence = $1, updated_at = $2 WHERE id = $3`, cur.Sequence+1, tx.now, cur.ID); err != nil {
+		return nil, storeErr("update series", err)
+	}
+	out, err := findOneSeries(ctx, tx, false, "id = $1", cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	stored := out.Exception(ex.RecurrenceID)
+	if stored == nil {
+		return nil, fmt.Errorf("postgres: change occurrence: exception %v of series %d not found after storing it", ex.RecurrenceID, cur.ID)
+	}
+	ev := natverk.OccurrenceEvent(out, stored, tx.now)
+	past := !ex.RecurrenceID.After(now) && (ex.Cancelled || !ex.Start.After(now))
+	if past {
+		// Changes to past occurrences never send iTIP mail.
+		tx.emit(ev)
+		return out, nil
+	}
+	kind := natverk.MailOccurrenceMoved
+	if ex.Cancelled {
+		kind = natverk.MailOccurrenceCancelled
+	}
+	rid := ex.RecurrenceID.UTC()
+	recipients, err := invitees(ctx, tx, out.NetworkID)
+	if err != nil {
+		return nil, err
+	}
+	tx.emit(ev)
+	for _, mid := range recipients {
+		tx.emit(natverk.MailEvent(kind, out.NetworkID, out.ID, mid, &rid, out.Sequence, note, tx.now))
+	}
+	return out, nil
 }
 
 // SplitSeries ends a series and stores its continuation.

@@ -11,15 +11,18 @@ import (
 	"github.com/natverk/natverk/internal/natverk"
 )
 
-const rsvpColumns = `series_id, network_id, member_id, occurrence, answer, source, answered_at, sequence, waitlist, proposed_at, updated_at`
+const rsvpColumns = `series_id, network_id, member_id, occurrence, answer, source, answered_at, sequence, waitlist, proposed_at, updated_at, queued_at`
 
 func scanRSVP(row scanner) (*natverk.RSVP, error) {
 	var r natverk.RSVP
 	var occ int64
 	var answered, updated string
-	var proposed sql.NullString
-	if err := row.Scan(&r.SeriesID, &r.NetworkID, &r.MemberID, &occ, &r.Answer, &r.Source, &answered, &r.Sequence, &r.Waitlist, &proposed, &updated); err != nil {
+	var proposed, queued sql.NullString
+	if err := row.Scan(&r.SeriesID, &r.NetworkID, &r.MemberID, &occ, &r.Answer, &r.Source, &answered, &r.Sequence, &r.Waitlist, &proposed, &updated, &queued); err != nil {
 		return nil, err
+	}
+	if q := parseTimePtr(queued); q != nil {
+		r.QueuedAt = *q
 	}
 	if occ != 0 {
 		r.Occurrence = time.Unix(occ, 0).UTC()
@@ -35,7 +38,10 @@ func occKey(t time.Time) int64 {
 	return t.Unix()
 }
 
-// RecordRSVP stores an answer if it supersedes the stored one.
+// RecordRSVP stores an answer if it supersedes the stored one. On a
+// series with a capacity it also works out the places the answer
+// changes (capacity.go); SQLite's single writer already serializes the
+// answers.
 func (db *DB) RecordRSVP(ctx context.Context, r natverk.RSVP) (*natverk.RSVP, bool, error) {
 	var stored *natverk.RSVP
 	var changed bool
@@ -77,13 +83,30 @@ func (db *DB) RecordRSVP(ctx context.Context, r natverk.RSVP) (*natverk.RSVP, bo
 			stored = cur
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO rsvps (`+rsvpColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		natverk.QueueAnswer(&r, cur)
+		r.Waitlist = 0
+		if cur != nil && !ch {
+			r.Waitlist = cur.Waitlist
+		}
+		var before []*natverk.RSVP
+		if s.HasCapacity() {
+			if before, err = seriesAnswers(ctx, tx, s.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rsvps (`+rsvpColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (series_id, member_id, occurrence) DO UPDATE SET answer = excluded.answer, source = excluded.source, answered_at = excluded.answered_at,
-			sequence = excluded.sequence, waitlist = excluded.waitlist, proposed_at = excluded.proposed_at, updated_at = excluded.updated_at`,
-			r.SeriesID, r.NetworkID, r.MemberID, occKey(r.Occurrence), r.Answer, r.Source, fmtTime(r.AnsweredAt), r.Sequence, r.Waitlist, fmtTimePtr(r.Proposed), fmtTime(tx.now)); err != nil {
+			sequence = excluded.sequence, waitlist = excluded.waitlist, proposed_at = excluded.proposed_at, updated_at = excluded.updated_at, queued_at = excluded.queued_at`,
+			r.SeriesID, r.NetworkID, r.MemberID, occKey(r.Occurrence), r.Answer, r.Source, fmtTime(r.AnsweredAt), r.Sequence, r.Waitlist, fmtTimePtr(r.Proposed), fmtTime(tx.now), fmtTimePtr(&r.QueuedAt)); err != nil {
 			return storeErr("store answer", err)
 		}
 		stored, changed = &r, ch
+		if s.HasCapacity() {
+			occs := natverk.AffectedOccurrences(s, r.Occurrence, tx.now)
+			if _, err := applyCapacity(ctx, tx, s, s, before, natverk.WithAnswer(before, &r), occs, &r); err != nil {
+				return err
+			}
+		}
 		if !ch {
 			return nil
 		}

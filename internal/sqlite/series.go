@@ -11,18 +11,19 @@ import (
 	"github.com/natverk/natverk/internal/natverk"
 )
 
-const seriesColumns = `id, network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, created_at, updated_at`
+const seriesColumns = `id, network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, quorum_min, quorum_before_s, created_at, updated_at`
 
 const localLayout = "2006-01-02T15:04:05"
 
 func scanSeries(row scanner) (*natverk.Series, error) {
 	var s natverk.Series
 	var start, created, updated string
-	var dur int64
+	var dur, quorumBefore int64
 	if err := row.Scan(&s.ID, &s.NetworkID, &s.UID, &s.Summary, &s.Description, &s.Location, &s.LocationURL, &s.TimeZone, &start, &dur,
-		&s.Rule, &s.Sequence, &s.Status, &s.Capacity, &s.SkipHolidays, &s.SummerBreak, &created, &updated); err != nil {
+		&s.Rule, &s.Sequence, &s.Status, &s.Capacity, &s.SkipHolidays, &s.SummerBreak, &s.QuorumMin, &quorumBefore, &created, &updated); err != nil {
 		return nil, err
 	}
+	s.QuorumBefore = natverk.Period(time.Duration(quorumBefore) * time.Second)
 	loc, err := time.LoadLocation(s.TimeZone)
 	if err != nil {
 		return nil, err
@@ -63,7 +64,7 @@ func findSeries(ctx context.Context, q querier, where string, args ...any) ([]*n
 }
 
 func loadExceptions(ctx context.Context, q querier, s *natverk.Series) error {
-	rows, err := q.QueryContext(ctx, `SELECT recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, updated_at
+	rows, err := q.QueryContext(ctx, `SELECT recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, capacity, updated_at
 		FROM series_exceptions WHERE series_id = ? ORDER BY recurrence_id`, s.ID)
 	if err != nil {
 		return storeErr("find exceptions", err)
@@ -76,7 +77,7 @@ func loadExceptions(ctx context.Context, q querier, s *natverk.Series) error {
 		var rid, updated string
 		var start sql.NullString
 		var dur int64
-		if err := rows.Scan(&rid, &ex.Cancelled, &start, &dur, &ex.Summary, &ex.Location, &ex.Description, &ex.Reason, &updated); err != nil {
+		if err := rows.Scan(&rid, &ex.Cancelled, &start, &dur, &ex.Summary, &ex.Location, &ex.Description, &ex.Reason, &ex.Capacity, &updated); err != nil {
 			return storeErr("scan exception", err)
 		}
 		ex.RecurrenceID = parseTime(rid).In(loc)
@@ -136,10 +137,10 @@ func (db *DB) CreateSeries(ctx context.Context, s *natverk.Series) (*natverk.Ser
 
 func insertSeries(ctx context.Context, tx *Tx, s *natverk.Series) (int64, error) {
 	now := fmtTime(tx.now)
-	res, err := tx.ExecContext(ctx, `INSERT INTO series (network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := tx.ExecContext(ctx, `INSERT INTO series (network_id, uid, summary, description, location, location_url, time_zone, start_local, duration_s, rrule, sequence, status, capacity, skip_holidays, summer_break, quorum_min, quorum_before_s, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.NetworkID, s.UID, s.Summary, s.Description, s.Location, s.LocationURL, s.TimeZone, s.Start.Format(localLayout), int64(s.Duration/time.Second),
-		s.Rule, s.Sequence, natverk.SeriesActive, s.Capacity, s.SkipHolidays, s.SummerBreak, now, now)
+		s.Rule, s.Sequence, natverk.SeriesActive, s.Capacity, s.SkipHolidays, s.SummerBreak, s.QuorumMin, int64(time.Duration(s.QuorumBefore)/time.Second), now, now)
 	if err != nil {
 		return 0, storeErr("insert series", err)
 	}
@@ -157,11 +158,11 @@ func putException(ctx context.Context, tx *Tx, seriesID int64, ex natverk.Except
 	if !ex.Start.IsZero() {
 		start = fmtTime(ex.Start)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO series_exceptions (series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := tx.ExecContext(ctx, `INSERT INTO series_exceptions (series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, capacity, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (series_id, recurrence_id) DO UPDATE SET cancelled = excluded.cancelled, start_at = excluded.start_at, duration_s = excluded.duration_s,
-		summary = excluded.summary, location = excluded.location, description = excluded.description, reason = excluded.reason, updated_at = excluded.updated_at`,
-		seriesID, fmtTime(ex.RecurrenceID), boolInt(ex.Cancelled), start, int64(ex.Duration/time.Second), ex.Summary, ex.Location, ex.Description, ex.Reason, fmtTime(tx.now))
+		summary = excluded.summary, location = excluded.location, description = excluded.description, reason = excluded.reason, capacity = excluded.capacity, updated_at = excluded.updated_at`,
+		seriesID, fmtTime(ex.RecurrenceID), boolInt(ex.Cancelled), start, int64(ex.Duration/time.Second), ex.Summary, ex.Location, ex.Description, ex.Reason, ex.Capacity, fmtTime(tx.now))
 	return storeErr("put exception", err)
 }
 
@@ -193,9 +194,9 @@ func (db *DB) UpdateSeries(ctx context.Context, id int64, next *natverk.Series, 
 		}
 		seq := cur.Sequence + 1
 		if _, err := tx.ExecContext(ctx, `UPDATE series SET summary = ?, description = ?, location = ?, location_url = ?, start_local = ?, duration_s = ?, rrule = ?,
-			capacity = ?, sequence = ?, updated_at = ? WHERE id = ?`,
+			capacity = ?, quorum_min = ?, quorum_before_s = ?, sequence = ?, updated_at = ? WHERE id = ?`,
 			next.Summary, next.Description, next.Location, next.LocationURL, next.Start.Format(localLayout), int64(next.Duration/time.Second), next.Rule,
-			next.Capacity, seq, fmtTime(tx.now), id); err != nil {
+			next.Capacity, next.QuorumMin, int64(time.Duration(next.QuorumBefore)/time.Second), seq, fmtTime(tx.now), id); err != nil {
 			return storeErr("update series", err)
 		}
 		out, err = findOneSeries(ctx, tx, "id = ?", id)
@@ -220,11 +221,9 @@ func queueSeriesMail(ctx context.Context, tx *Tx, s *natverk.Series, ev events.E
 	return tx.emit(ctx, evs...)
 }
 
-// ChangeOccurrence cancels or moves one occurrence.
+// ChangeOccurrence cancels or moves one occurrence. Cancelling an
+// occurrence that is already cancelled writes nothing.
 func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.Exception, now time.Time) (*natverk.Series, error) {
-	// Occurrences start on whole seconds; so do the stored keys.
-	ex.RecurrenceID = ex.RecurrenceID.Truncate(time.Second)
-	ex.Start = ex.Start.Truncate(time.Second)
 	var out *natverk.Series
 	err := db.write(ctx, func(tx *Tx) error {
 		cur, err := findOneSeries(ctx, tx, "id = ?", seriesID)
@@ -234,35 +233,60 @@ func (db *DB) ChangeOccurrence(ctx context.Context, seriesID int64, ex natverk.E
 		if cur.Status != natverk.SeriesActive {
 			return natverk.Errorf(natverk.ECONFLICT, "The meeting series is %s.", cur.Status)
 		}
-		if err := putException(ctx, tx, seriesID, ex); err != nil {
-			return err
-		}
-		seq := cur.Sequence + 1
-		if _, err := tx.ExecContext(ctx, `UPDATE series SET sequence = ?, updated_at = ? WHERE id = ?`, seq, fmtTime(tx.now), seriesID); err != nil {
-			return storeErr("update series", err)
-		}
-		out, err = findOneSeries(ctx, tx, "id = ?", seriesID)
-		if err != nil {
-			return err
-		}
-		stored := out.Exception(ex.RecurrenceID)
-		if stored == nil {
-			return fmt.Errorf("sqlite: exception %s of series %d not found after writing it", ex.RecurrenceID, seriesID)
-		}
-		ev := natverk.OccurrenceEvent(out, stored, tx.now)
-		past := !ex.RecurrenceID.After(now) && (ex.Cancelled || !ex.Start.After(now))
-		if past {
-			// Changes to past occurrences never send iTIP mail.
-			return tx.emit(ctx, ev)
-		}
-		kind := natverk.MailOccurrenceMoved
-		if ex.Cancelled {
-			kind = natverk.MailOccurrenceCancelled
-		}
-		rid := ex.RecurrenceID.UTC()
-		return queueSeriesMail(ctx, tx, out, ev, kind, &rid)
+		out, err = changeOccurrence(ctx, tx, cur, ex, now, "")
+		return err
 	})
 	return out, err
+}
+
+// changeOccurrence stores the exception on the active series cur, raises
+// SEQUENCE and writes the event and, for an occurrence still to come, one
+// mail to every invitee carrying note. A cancellation of a cancelled
+// occurrence returns cur and writes nothing.
+func changeOccurrence(ctx context.Context, tx *Tx, cur *natverk.Series, ex natverk.Exception, now time.Time, note string) (*natverk.Series, error) {
+	// Occurrences start on whole seconds; so do the stored keys.
+	ex.RecurrenceID = ex.RecurrenceID.Truncate(time.Second)
+	ex.Start = ex.Start.Truncate(time.Second)
+	if old := cur.Exception(ex.RecurrenceID); old != nil {
+		if ex.Cancelled && old.Cancelled {
+			return cur, nil
+		}
+		ex.Capacity = old.Capacity // a move keeps the occurrence's capacity
+	}
+	if err := putException(ctx, tx, cur.ID, ex); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE series SET sequence = ?, updated_at = ? WHERE id = ?`, cur.Sequence+1, fmtTime(tx.now), cur.ID); err != nil {
+		return nil, storeErr("update series", err)
+	}
+	out, err := findOneSeries(ctx, tx, "id = ?", cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	stored := out.Exception(ex.RecurrenceID)
+	if stored == nil {
+		return nil, fmt.Errorf("sqlite: exception %s of series %d not found after writing it", ex.RecurrenceID, cur.ID)
+	}
+	ev := natverk.OccurrenceEvent(out, stored, tx.now)
+	past := !ex.RecurrenceID.After(now) && (ex.Cancelled || !ex.Start.After(now))
+	if past {
+		// Changes to past occurrences never send iTIP mail.
+		return out, tx.emit(ctx, ev)
+	}
+	kind := natverk.MailOccurrenceMoved
+	if ex.Cancelled {
+		kind = natverk.MailOccurrenceCancelled
+	}
+	rid := ex.RecurrenceID.UTC()
+	recipients, err := invitees(ctx, tx, out.NetworkID)
+	if err != nil {
+		return nil, err
+	}
+	evs := []events.Envelope{ev}
+	for _, mid := range recipients {
+		evs = append(evs, natverk.MailEvent(kind, out.NetworkID, out.ID, mid, &rid, out.Sequence, note, tx.now))
+	}
+	return out, tx.emit(ctx, evs...)
 }
 
 // SplitSeries ends a series and stores its continuation.

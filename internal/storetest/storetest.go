@@ -36,6 +36,12 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Lease", func(t *testing.T) { testLease(t, open) })
 	t.Run("Erase", func(t *testing.T) { testErase(t, open) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, open) })
+	t.Run("Capacity", func(t *testing.T) { testCapacity(t, open) })
+	t.Run("CapacityOccurrenceAnswers", func(t *testing.T) { testCapacityOccurrenceAnswers(t, open) })
+	t.Run("WaitlistRace", func(t *testing.T) { testWaitlistRace(t, open) })
+	t.Run("Quorum", func(t *testing.T) { testQuorum(t, open) })
+	t.Run("Attendance", func(t *testing.T) { testAttendance(t, open) })
+	t.Run("Polls", func(t *testing.T) { testPolls(t, open) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open) })
 }
 
