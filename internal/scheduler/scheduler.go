@@ -1,6 +1,7 @@
 // Package scheduler queues the mail that is due by the clock rather than
-// by a change: reminders before each meeting and the organizers' digest
-// of new answers. It runs in one process at a time (a store lease), and
+// by a change: reminders before each meeting, the organizers' digest of
+// new answers, and the quorum decisions of meetings with a quorum rule
+// (quorum.go). It runs in one process at a time (a store lease), and
 // every job is keyed in the store (natverk.JobStore.ScheduleOnce), so a
 // reminder or digest is queued exactly once even when several processes
 // run the role or a process restarts mid-tick.
@@ -28,9 +29,10 @@ type Store interface {
 	natverk.MemberStore
 	natverk.JobStore
 	natverk.LeaseStore
+	natverk.CapacityStore
 }
 
-// Scheduler queues reminders and digests.
+// Scheduler queues reminders and digests and decides quorums.
 type Scheduler struct {
 	Store Store
 	Log   *slog.Logger
@@ -129,6 +131,9 @@ func (s *Scheduler) network(ctx context.Context, n *natverk.Network, now time.Ti
 			continue
 		}
 		if err := s.reminders(ctx, n, sr, invitees, now); err != nil {
+			return err
+		}
+		if err := s.quorum(ctx, n, sr, now); err != nil {
 			return err
 		}
 	}
