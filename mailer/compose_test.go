@@ -419,6 +419,12 @@ func TestSubjects(t *testing.T) {
 		"organizer_link/en":       "Your link to the organizer page: Chefer i Göteborg",
 		"notice/sv":               "Meddelande: Nätverksmöte för chefer",
 		"notice/en":               "Notice: Nätverksmöte för chefer",
+		"waitlist_promoted/sv":    "Du har fått plats: Nätverksmöte för chefer @ tis 14 jan 2025 18:00–20:00 (CET)",
+		"waitlist_promoted/en":    "You have a place: Nätverksmöte för chefer @ Tue 14 Jan 2025 18:00–20:00 (CET)",
+		"confirmed/sv":            "Det blir av: Nätverksmöte för chefer @ tis 14 jan 2025 18:00–20:00 (CET)",
+		"confirmed/en":            "It's on: Nätverksmöte för chefer @ Tue 14 Jan 2025 18:00–20:00 (CET)",
+		"poll/sv":                 "Välj mötestid: Chefer i Göteborg",
+		"poll/en":                 "Choose the meeting time: Chefer i Göteborg",
 	}
 	for _, k := range mailer.Kinds() {
 		for _, loc := range locales {
@@ -468,6 +474,9 @@ func TestComposeRejects(t *testing.T) {
 		{"bounce without addresses", mailer.BounceNotice, func(m *mailer.Message) { m.Content.Bouncing = nil }, "Bouncing"},
 		{"support without info", mailer.SupportRequest, func(m *mailer.Message) { m.Content.Support = nil }, "Support"},
 		{"decision without status", mailer.SupportDecided, func(m *mailer.Message) { m.Content.Support.Status = "" }, "Status"},
+		{"poll with one option", mailer.Poll, func(m *mailer.Message) { m.Content.Options = m.Content.Options[:1] }, "two Content.Options"},
+		{"poll without vote page", mailer.Poll, func(m *mailer.Message) { m.Content.Action.URL = "" }, "vote page"},
+		{"promotion without calendar", mailer.WaitlistPromoted, func(m *mailer.Message) { m.Calendar = nil }, "needs a calendar part"},
 		{"organizer link without url", mailer.OrganizerLink, func(m *mailer.Message) { m.Content.Action.URL = "" }, "Action.URL"},
 		{"notice without note", mailer.Notice, func(m *mailer.Message) { m.Content.Note = "" }, "Content.Note"},
 		{"javascript rsvp link", mailer.Reminder, func(m *mailer.Message) { m.Content.RSVP.Yes = "javascript:alert(1)" }, "RSVP.Yes"},

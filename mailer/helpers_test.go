@@ -53,6 +53,7 @@ var calendarFixture = map[mailer.Kind]string{
 	mailer.OccurrenceCancelled: "cancel-occurrence.ics",
 	mailer.NetworkClosed:       "cancel-series.ics",
 	mailer.Removed:             "cancel-removed.ics",
+	mailer.WaitlistPromoted:    "request.ics",
 }
 
 // isMemberKind reports whether a kind goes to a network member (and so
@@ -69,7 +70,7 @@ func isMemberKind(k mailer.Kind) bool {
 // invitation.
 func threads(k mailer.Kind) bool {
 	switch k {
-	case mailer.Update, mailer.OccurrenceCancelled, mailer.OccurrenceMoved, mailer.NetworkClosed, mailer.Removed:
+	case mailer.Update, mailer.OccurrenceCancelled, mailer.OccurrenceMoved, mailer.NetworkClosed, mailer.Removed, mailer.WaitlistPromoted:
 		return true
 	}
 	return false
@@ -188,6 +189,21 @@ func testMessage(t testing.TB, k mailer.Kind, loc string) *mailer.Message {
 	case mailer.OrganizerLink:
 		c.Action = mailer.Link{Label: pick(loc, "Öppna organisatörssidan", "Open the organizer page"), URL: "https://kalender.example.se/o/login/magic-tok-987"}
 		c.Note = pick(loc, "Länken gäller i 24 timmar.", "The link is valid for 24 hours.")
+	case mailer.WaitlistPromoted:
+		c.Answer = "ACCEPTED"
+		rsvp()
+	case mailer.Confirmed:
+		c.Answer = "ACCEPTED"
+		c.Waitlist = 1
+		rsvp()
+	case mailer.Poll:
+		c.Summary = pick(loc, "När ska vi ses?", "When shall we meet?")
+		c.Start, c.End = time.Time{}, time.Time{}
+		c.Options = []string{
+			pick(loc, "tisdagar kl. 18:00–20:00, från 2 februari 2027, Biblioteket", "Tuesdays 18:00–20:00, from 2 February 2027, Biblioteket"),
+			pick(loc, "torsdagar kl. 17:30–19:00, från 4 februari 2027", "Thursdays 17:30–19:00, from 4 February 2027"),
+		}
+		c.Action = mailer.Link{Label: pick(loc, "Rösta", "Vote"), URL: "https://kalender.example.se/vote/tok-asa-123"}
 	case mailer.Notice:
 		c.Note = pick(loc, "Under sommaruppehållet blir det inga möten i juli och augusti.\nVi ses igen i september!",
 			"There are no meetings in July and August during the summer break.\nSee you again in September!")

@@ -22,6 +22,9 @@ const (
 	SupportDecided      Kind = "support_decided"      // to the organizer
 	OrganizerLink       Kind = "organizer_link"       // magic link to the organizer view
 	Notice              Kind = "notice"               // one-off notice (e.g. holidays/summer break skipped dates)
+	WaitlistPromoted    Kind = "waitlist_promoted"    // a place opened up: REQUEST with PARTSTAT ACCEPTED + short note
+	Confirmed           Kind = "confirmed"            // a meeting with a quorum rule is on ("it's on")
+	Poll                Kind = "poll"                 // vote on the meeting times offered (signed link to the vote page)
 )
 
 // Kinds lists every [Kind] in a stable order.
@@ -29,6 +32,7 @@ func Kinds() []Kind {
 	return []Kind{
 		Invitation, Update, OccurrenceCancelled, OccurrenceMoved, NetworkClosed, Removed,
 		Reminder, Digest, BounceNotice, SupportRequest, SupportDecided, OrganizerLink, Notice,
+		WaitlistPromoted, Confirmed, Poll,
 	}
 }
 
@@ -37,7 +41,7 @@ func Kinds() []Kind {
 // that carry no calendar.
 func (k Kind) Method() string {
 	switch k {
-	case Invitation, Update, OccurrenceMoved:
+	case Invitation, Update, OccurrenceMoved, WaitlistPromoted:
 		return "REQUEST"
 	case OccurrenceCancelled, NetworkClosed, Removed:
 		return "CANCEL"
@@ -125,6 +129,7 @@ type Content struct {
 	Bouncing                []string                           // digest/bounce notice: addresses
 	Support                 *SupportInfo                       // support request/decision
 	Action                  Link                               // organizer link / generic call to action
+	Options                 []string                           // poll: the meeting times offered, each described in a line
 }
 
 // DigestAnswer is one answer in an organizer digest.

@@ -106,7 +106,7 @@ func checkContent(k Kind, c *Content) error {
 		return err
 	}
 	switch k {
-	case Invitation, Update, OccurrenceCancelled, OccurrenceMoved, Reminder:
+	case Invitation, Update, OccurrenceCancelled, OccurrenceMoved, Reminder, WaitlistPromoted, Confirmed:
 		if strings.TrimSpace(c.Summary) == "" {
 			return invalidf("a %s message needs Content.Summary", k)
 		}
@@ -142,6 +142,13 @@ func checkContent(k Kind, c *Content) error {
 	case Notice:
 		if strings.TrimSpace(c.Note) == "" {
 			return invalidf("a notice needs Content.Note")
+		}
+	case Poll:
+		if len(c.Options) < 2 {
+			return invalidf("a poll needs at least two Content.Options")
+		}
+		if c.Action.URL == "" {
+			return invalidf("a poll needs Content.Action.URL, the vote page")
 		}
 	}
 	if !c.End.IsZero() && !c.Start.IsZero() && c.End.Before(c.Start) {

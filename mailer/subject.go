@@ -26,6 +26,10 @@ func subjectPrefix(tag string, k Kind) string {
 		return pickText(sv, "Inte längre inbjuden", "No longer invited")
 	case Reminder:
 		return pickText(sv, "Påminnelse", "Reminder")
+	case WaitlistPromoted:
+		return pickText(sv, "Du har fått plats", "You have a place")
+	case Confirmed:
+		return pickText(sv, "Det blir av", "It's on")
 	}
 	return string(k)
 }
@@ -61,7 +65,7 @@ func subject(l *locale, m *Message) string {
 		return s + ": " + network
 	}
 	switch m.Kind {
-	case Invitation, Update, OccurrenceCancelled, OccurrenceMoved, Reminder:
+	case Invitation, Update, OccurrenceCancelled, OccurrenceMoved, Reminder, WaitlistPromoted, Confirmed:
 		s := subjectPrefix(l.tag, m.Kind) + ": " + ct.Summary
 		if when := l.whenShort(ct.Start, ct.End); when != "" {
 			s += " @ " + when
@@ -89,6 +93,8 @@ func subject(l *locale, m *Message) string {
 		return withNetwork(pick("Beslut om stöd", "Support decision") + supportNumber(ct.Support))
 	case OrganizerLink:
 		return withNetwork(pick("Din länk till organisatörssidan", "Your link to the organizer page"))
+	case Poll:
+		return withNetwork(pick("Välj mötestid", "Choose the meeting time"))
 	case Notice:
 		if ct.Summary != "" {
 			return pick("Meddelande", "Notice") + ": " + ct.Summary

@@ -35,6 +35,7 @@ func parseTemplates(l *locale) (map[Kind]templateSet, error) {
 		"date":   l.date,
 		"when":   l.when,
 		"list":   func(v ...any) []any { return v },
+		"inc":    func(i int) int { return i + 1 },
 	}
 	sets := make(map[Kind]templateSet, len(Kinds()))
 	for _, k := range Kinds() {
