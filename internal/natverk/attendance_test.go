@@ -178,6 +178,12 @@ func TestPollBuildAndTally(t *testing.T) {
 	if err := natverk.CheckVotes(p, map[int64]string{10: natverk.VoteYes, 99: natverk.VoteNo}); natverk.ErrorCode(err) != natverk.EINVALID {
 		t.Fatalf("unknown option: %v", err)
 	}
+	if got := p.Options[0].Describe("sv"); got != "varje tisdag kl. 18:00–20:00, första gången 2 februari 2027, Biblioteket" {
+		t.Errorf("Describe sv = %q", got)
+	}
+	if got := p.Options[1].Describe("en"); got != "every Thursday at 17:30–19:00, first on 4 February 2027" {
+		t.Errorf("Describe en = %q", got)
+	}
 	if v, ok := natverk.ParseVote("om det behövs"); !ok || v != natverk.VoteIfNeedBe {
 		t.Fatal("Swedish if-need-be not read")
 	}

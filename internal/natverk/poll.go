@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/natverk/natverk/calendar"
 )
 
 // Choosing the meeting time. Before a new network's first meeting its
@@ -250,4 +252,47 @@ type PollStore interface {
 	// poll was decided or the network closed; EINVALID for an option not
 	// of the poll.
 	DecidePoll(ctx context.Context, pollID, optionID int64, s *Series) (*Poll, *Series, error)
+}
+
+// Describe says when and where the option would meet, in Swedish
+// (locale "sv") or English: "varje tisdag kl. 18:00–20:00, första gången
+// 2 februari 2027, Biblioteket". An option that cannot be read (it was
+// validated when the poll opened) is shown as given.
+func (o PollOption) Describe(locale string) string {
+	sv := locale != LocaleEN
+	loc, err := time.LoadLocation(o.TimeZone)
+	if err != nil {
+		return o.Start
+	}
+	start, ok := ParseLocal(o.Start, loc)
+	if !ok {
+		return o.Start
+	}
+	s := &Series{TimeZone: o.TimeZone, Start: start, Duration: time.Duration(cmp.Or(o.DurationMinutes, 120)) * time.Minute, Rule: o.RRule}
+	text := calendar.Describe(s.schedule(), locale)
+	if o.RRule != "" {
+		first := "first on "
+		if sv {
+			first = "första gången "
+		}
+		text += ", " + first + longDate(start, sv)
+	}
+	if o.Location != "" {
+		text += ", " + o.Location
+	}
+	return text
+}
+
+var (
+	monthsSV = [12]string{"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"}
+	monthsEN = [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+)
+
+// longDate writes "2 februari 2027" ("2 February 2027").
+func longDate(t time.Time, sv bool) string {
+	m := monthsEN[t.Month()-1]
+	if sv {
+		m = monthsSV[t.Month()-1]
+	}
+	return itoa(t.Day()) + " " + m + " " + itoa(t.Year())
 }

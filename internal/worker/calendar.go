@@ -25,7 +25,7 @@ type Calendar struct {
 }
 
 // CalendarSubjects are the subjects the calendar worker consumes.
-var CalendarSubjects = []string{"natverk.network.>", "natverk.meeting.>", "natverk.member.>", events.RSVPRecorded}
+var CalendarSubjects = []string{"natverk.network.>", "natverk.meeting.>", "natverk.member.>", events.RSVPRecorded, events.RSVPPromoted}
 
 // Handle refreshes the feeds an event touches.
 func (w *Calendar) Handle(ctx context.Context, e events.Envelope) error {
@@ -52,7 +52,7 @@ func (w *Calendar) Handle(ctx context.Context, e events.Envelope) error {
 		return w.Store.DeleteFeed(ctx, natverk.MemberFeedKey(e.MemberID))
 	case events.MemberImported, events.MemberUpdated:
 		return nil
-	case events.RSVPRecorded, events.MemberInvited, events.MemberJoined, events.MemberLeft, events.MemberUnsubscribed:
+	case events.RSVPRecorded, events.RSVPPromoted, events.MemberInvited, events.MemberJoined, events.MemberLeft, events.MemberUnsubscribed:
 		network()
 		if err := member(e.MemberID); err != nil {
 			return err

@@ -26,6 +26,8 @@ type MailStore interface {
 	natverk.MailStore
 	natverk.SupportStore
 	natverk.JobStore
+	natverk.AttendanceStore
+	natverk.PollStore
 }
 
 // MailMetrics counts outcomes (nil = none).
@@ -199,6 +201,8 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 		return w.buildBounceNotice(ctx, job)
 	case natverk.MailOrganizerLink:
 		return w.buildOrganizerLink(ctx, job)
+	case natverk.MailPoll:
+		return w.buildPoll(ctx, job)
 	}
 	m, err := w.Store.FindMemberByID(ctx, job.MemberID)
 	if err != nil {
@@ -248,7 +252,7 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 		o := job.Occurrence.In(s.Start.Location())
 		occ = &o
 	}
-	if job.Kind == natverk.MailReminder && occ != nil {
+	if (job.Kind == natverk.MailReminder || job.Kind == natverk.MailConfirmed) && occ != nil {
 		// Continuity stops only at a no to this very meeting.
 		a := answer
 		if oa, ok := occAnswers[occ.Unix()]; ok {
@@ -290,7 +294,12 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 	case natverk.MailRemoved:
 		method = calendar.MethodCancel
 		ics, err = calendar.RemoveAttendee(cs, att, stamp)
-	case natverk.MailReminder:
+	case natverk.MailWaitlistPromoted:
+		// The member now has a place: their copy shows them attending.
+		method = calendar.MethodRequest
+		att.PartStat = calendar.Accepted
+		ics, err = calendar.Request(cs, att, stamp)
+	case natverk.MailReminder, natverk.MailConfirmed:
 		// A reminder carries RSVP buttons for its occurrence, no calendar.
 	default:
 		return nil, nil, &skip{"unknown mail kind " + job.Kind}
@@ -300,6 +309,9 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 	}
 	c, err := w.content(n, s, cs, m, answer, occ, occAnswers, job)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := w.featureContent(ctx, &c, n, s, cs, m, ms, occ, job); err != nil {
 		return nil, nil, err
 	}
 	unsubTok := w.Links.UnsubscribeToken(m, n.ID)
@@ -413,14 +425,14 @@ func (w *Mailer) content(n *natverk.Network, s *natverk.Series, cs *calendar.Ser
 		}
 	}
 	c.Start, c.End = when.In(loc), when.Add(s.Duration).In(loc)
-	if ex := s.Exception(when); ex != nil && !ex.Cancelled {
+	if ex := s.Exception(when); ex != nil && !ex.Cancelled && !ex.Start.IsZero() {
 		c.Start, c.End = ex.Start.In(loc), ex.Start.Add(ex.Duration).In(loc)
 		if ex.Location != "" {
 			c.Location = ex.Location
 		}
 	}
 	var rsvpOcc time.Time
-	if job.Kind == natverk.MailReminder && occ != nil {
+	if (job.Kind == natverk.MailReminder || job.Kind == natverk.MailConfirmed || job.Kind == natverk.MailWaitlistPromoted) && occ != nil {
 		rsvpOcc = *occ
 	}
 	tok := w.Links.RSVPToken(m, s.ID, n.ID, rsvpOcc)
