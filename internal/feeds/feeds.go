@@ -132,6 +132,9 @@ func CalendarSeries(s *natverk.Series, organizer calendar.Person, url string) *c
 			cs.ExDates = append(cs.ExDates, ex.RecurrenceID)
 			continue
 		}
+		if ex.CapacityOnly() {
+			continue // a capacity is no change a calendar shows
+		}
 		cs.Overrides = append(cs.Overrides, calendar.Override{
 			RecurrenceID: ex.RecurrenceID, Start: ex.Start, Duration: ex.Duration,
 			Summary: ex.Summary, Location: ex.Location, Description: ex.Description,
@@ -170,6 +173,7 @@ func (r *Renderer) network(ctx context.Context, id int64) ([]byte, error) {
 			c := Count(invitees, rsvps, next.RecurrenceID)
 			fs.Note = fmt.Sprintf("Nästa möte %s: %d kommer, %d kanske, %d kan inte, %d har inte svarat.",
 				next.Start.In(s.Start.Location()).Format("2006-01-02"), c.Yes, c.Maybe, c.No, c.None)
+			fs.Note += waitlistCount(s, invitees, rsvps, next.RecurrenceID)
 		}
 		f.Series = append(f.Series, fs)
 	}
@@ -240,6 +244,9 @@ func (r *Renderer) member(ctx context.Context, id int64) ([]byte, error) {
 					continue
 				}
 				fs.Notes = append(fs.Notes, calendar.OccurrenceNote{RecurrenceID: a.Occurrence, Answer: calendar.PartStat(a.Answer)})
+			}
+			if err := r.waitlistNotes(ctx, &fs, s, id, m.Locale); err != nil {
+				return nil, err
 			}
 			f.Series = append(f.Series, fs)
 		}
