@@ -19,6 +19,7 @@ const (
 	accessNetwork     = "network"       // {id} is a network: its organizers and the admin
 	accessMeeting     = "meeting"       // {id} is a meeting series: its network's organizers and the admin
 	accessMailByQuery = "mail-by-query" // ?network_id= names the network
+	accessPoll        = "poll"          // {id} is a poll: its network's organizers and the admin
 )
 
 // authzTable says who may call each route. A route missing here fails
@@ -47,6 +48,22 @@ var authzTable = map[string]string{
 	"POST /organize/{token}/invite":  accessPublic,
 	"POST /organize/{token}/move":    accessPublic,
 	"POST /organize/{token}/support": accessPublic,
+
+	// Capacity, attendance and meeting-time polls (features.go).
+	"GET /organize/{token}/report":         accessPublic,
+	"GET /organize/{token}/report.csv":     accessPublic,
+	"POST /organize/{token}/attendance":    accessPublic,
+	"POST /organize/{token}/decide":        accessPublic,
+	"GET /vote/{token}":                    accessPublic,
+	"POST /vote/{token}":                   accessPublic,
+	"PUT /api/v1/meetings/{id}/capacity":   accessMeeting,
+	"PUT /api/v1/meetings/{id}/attendance": accessMeeting,
+	"GET /api/v1/meetings/{id}/attendance": accessMeeting,
+	"GET /api/v1/networks/{id}/report":     accessNetwork,
+	"POST /api/v1/networks/{id}/polls":     accessNetwork,
+	"GET /api/v1/networks/{id}/polls":      accessNetwork,
+	"GET /api/v1/polls/{id}":               accessPoll,
+	"POST /api/v1/polls/{id}/decide":       accessPoll,
 
 	"POST /api/v1/members/import":                   accessAdmin,
 	"GET /api/v1/members":                           accessOrganizer,
@@ -158,7 +175,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if got := probe.status(method, pattern, "goteborg", other); got != 403 {
 					t.Errorf("an organizer: %d, want 403", got)
 				}
-			case accessNetwork, accessMeeting, accessMailByQuery:
+			case accessNetwork, accessMeeting, accessMailByQuery, accessPoll:
 				if got := probe.status(method, pattern, "goteborg", other); got != 404 && got != 403 {
 					t.Errorf("another network's organizer: %d, want 404 (or 403)", got)
 				}
@@ -198,6 +215,9 @@ func (e *apiEnv) status(method, pattern, network, bearer string) int {
 	}
 	if strings.HasPrefix(pattern, "/api/v1/members/") || strings.HasPrefix(pattern, "/api/v1/tokens/") || strings.HasPrefix(pattern, "/api/v1/support/") {
 		id = e.m["bo"].ID
+	}
+	if strings.HasPrefix(pattern, "/api/v1/polls/") {
+		id = e.pollID(network)
 	}
 	path = strings.ReplaceAll(path, "{id}", itoa(id))
 	path = strings.ReplaceAll(path, "{member_id}", itoa(e.m["bo"].ID))

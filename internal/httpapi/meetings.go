@@ -209,13 +209,21 @@ type occurrenceView struct {
 	Moved        bool           `json:"moved,omitempty"`
 	Cancelled    bool           `json:"cancelled,omitempty"`
 	Counts       natverk.Counts `json:"counts"`
-	Answers      []answerView   `json:"answers,omitempty"`
+	// Capacity and Roster: a meeting with a limited number of places,
+	// and who has one or waits (member ids in order).
+	Capacity int             `json:"capacity,omitempty"`
+	Roster   *natverk.Roster `json:"roster,omitempty"`
+	Answers  []answerView    `json:"answers,omitempty"`
 }
 
 type answerView struct {
 	MemberID int64  `json:"member_id"`
 	Name     string `json:"name"`
 	Answer   string `json:"answer"`
+	// Place is "confirmed" or "waitlisted" at a meeting with a capacity;
+	// Waitlist is the place on the waiting list.
+	Place    string `json:"place,omitempty"`
+	Waitlist int    `json:"waitlist,omitempty"`
 }
 
 // handleOccurrences lists the meetings in a window (default: the next
@@ -267,6 +275,7 @@ func (s *Server) handleOccurrences(w http.ResponseWriter, r *http.Request) error
 				return err
 			}
 		}
+		addRoster(&v, sr, invitees, rsvps)
 		out = append(out, v)
 	}
 	for _, ex := range sr.Exceptions {

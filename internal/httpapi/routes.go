@@ -56,6 +56,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/meetings/{id}/move-occurrence", s.roles(organizers, s.handleChangeOccurrence(false)))
 	mux.HandleFunc("GET /api/v1/meetings/{id}/occurrences", s.roles(organizers, s.handleOccurrences))
 	mux.HandleFunc("POST /api/v1/meetings/{id}/answers", s.roles(organizers, s.handleRecordAnswer))
+	s.featureRoutes(mux)
 
 	// The board and the admin.
 	mux.HandleFunc("GET /api/v1/support", s.roles(adminOnly, s.handleAllSupport))

@@ -40,6 +40,10 @@ type rsvpPage struct {
 	// preselected; Page is the public network page ("" if private).
 	StopURL, LeaveURL string
 	Page              string
+
+	// Place says, at a meeting with a capacity, whether the member's yes
+	// has a place or waits (and where).
+	Place string
 }
 
 // rsvpContext is what an RSVP link names, loaded.
@@ -155,6 +159,9 @@ func (s *Server) handleRSVPPage(w http.ResponseWriter, r *http.Request) error {
 		p.Choice = c
 	}
 	p.ShowCalendar = p.Answer != "" && !p.Closed
+	if p.Place, err = s.placeNotice(r, rc, lang); err != nil {
+		return err
+	}
 	s.renderPage(w, http.StatusOK, "rsvp", p)
 	return nil
 }
@@ -198,6 +205,9 @@ func (s *Server) handleRSVPPost(w http.ResponseWriter, r *http.Request) error {
 	p.Recorded, p.ShowCalendar = true, true
 	p.Choice = choiceOf(ans)
 	if p.Answer, err = s.currentAnswer(r, rc); err != nil {
+		return err
+	}
+	if p.Place, err = s.placeNotice(r, rc, lang); err != nil {
 		return err
 	}
 	s.renderPage(w, http.StatusOK, "rsvp", p)
