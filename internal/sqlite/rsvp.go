@@ -83,7 +83,10 @@ func (db *DB) RecordRSVP(ctx context.Context, r natverk.RSVP) (*natverk.RSVP, bo
 			stored = cur
 			return nil
 		}
-		natverk.QueueAnswer(&r, cur)
+		r.QueuedAt = time.Time{}
+		if s.HasCapacity() {
+			natverk.QueueAnswer(&r, cur) // the waitlist's order
+		}
 		r.Waitlist = 0
 		if cur != nil && !ch {
 			r.Waitlist = cur.Waitlist
