@@ -100,3 +100,24 @@ func (s *Server) placeNotice(r *http.Request, rc *rsvpContext, lang string) (str
 	}
 	return fmt.Sprintf(ft(lang, "waitlist.full"), place), nil
 }
+
+// waitingNames returns, at an occurrence with a capacity, the names on
+// its waiting list in order (nil without a capacity).
+func waitingNames(series []*natverk.Series, seriesID int64, invitees []*natverk.Membership, names map[int64]string, rsvps []*natverk.RSVP, rid time.Time) []string {
+	for _, sr := range series {
+		if sr.ID != seriesID || sr.CapacityAt(rid) == 0 {
+			continue
+		}
+		var out []string
+		for _, id := range natverk.SeriesRoster(sr, invitees, rsvps, rid).Waitlist {
+			out = append(out, names[id])
+		}
+		return out
+	}
+	return nil
+}
+
+// organizerTexts are the features' labels the organizer view shows.
+func organizerTexts(lang string) map[string]string {
+	return map[string]string{"report.title": ft(lang, "report.title"), "waitlist.waiting": ft(lang, "waitlist.waiting")}
+}

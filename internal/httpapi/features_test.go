@@ -434,6 +434,7 @@ func TestOrganizerReportPage(t *testing.T) {
 		}
 	}
 	mustContain(t, "report page", e.get(base+"/report", nil).body, `<ol class="waiting"><li>Åsa Öberg</li></ol>`)
+	mustContain(t, "organizer view", e.get(base, nil).body, `<ol class="waiting"><li>Åsa Öberg</li></ol>`, `href="`+base+`/report">Närvaro och rapport</a>`)
 	n := e.mustNetwork("Omröstning", natverk.FeedPublic, e.m["asa"].ID)
 	p, _ := natverk.PollInput{Options: []natverk.PollOption{{Start: "2027-02-02T18:00", RRule: "FREQ=WEEKLY"}, {Start: "2027-02-03T18:00", RRule: "FREQ=WEEKLY"}}}.Build(n, testChecks)
 	if p, err := e.store.CreatePoll(ctx, p); err != nil {

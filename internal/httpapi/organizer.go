@@ -88,6 +88,11 @@ type organizerPage struct {
 	Feed     pageFeed
 	// Form refills the form that failed.
 	Form orgForm
+
+	// Report links the report page (attendance, waiting lists, polls);
+	// Texts are its labels (report.go's texts, features.go).
+	Report string
+	Texts  map[string]string
 }
 
 // orgMeeting is a coming meeting with who answered what.
@@ -95,6 +100,10 @@ type orgMeeting struct {
 	pageMeeting
 	Short                string
 	Yes, Maybe, No, None []string
+
+	// Waiting are, at a meeting with a capacity, those on its waiting
+	// list in order.
+	Waiting []string
 }
 
 // orgChoice is one meeting in a select.
@@ -179,6 +188,7 @@ func (s *Server) organizerData(ctx context.Context, oc *orgContext, query url.Va
 	p := organizerPage{
 		Lang: lang, Title: t(lang, "org.title") + " — " + n.Name, Network: n, Closed: n.Status == natverk.NetworkClosed,
 		Base: oc.base(), CSRF: s.csrfFor(oc.tok), Feed: toPageFeed(s.Links.NetworkFeed(n)),
+		Report: oc.base() + "/report", Texts: organizerTexts(lang),
 	}
 	if n.FeedVisibility == natverk.FeedPublic {
 		p.Page = s.Links.NetworkPage(n)
@@ -216,6 +226,7 @@ func (s *Server) organizerData(ctx context.Context, oc *orgContext, query url.Va
 		om := orgMeeting{pageMeeting: pm, Short: formatShort(lang, pm.start.In(seriesZone(series, pm.SeriesID)))}
 		if !pm.Cancelled {
 			om.Yes, om.Maybe, om.No, om.None = answerNames(invitees, names, answers[pm.SeriesID], pm.RecurrenceID)
+			om.Waiting = waitingNames(series, pm.SeriesID, invitees, names, answers[pm.SeriesID], pm.RecurrenceID)
 			label := om.Short
 			if pm.Moved {
 				label += " (" + t(lang, "moved") + ")"
