@@ -27,10 +27,11 @@ const (
 	RoleCalendar  = "calendar"
 	RoleInbound   = "inbound"
 	RoleScheduler = "scheduler"
+	RoleWebhooks  = "webhooks"
 )
 
 // AllRoles are the roles a process runs by default.
-var AllRoles = []string{RoleAPI, RoleRelay, RoleMailer, RoleCalendar, RoleInbound, RoleScheduler}
+var AllRoles = []string{RoleAPI, RoleRelay, RoleMailer, RoleCalendar, RoleInbound, RoleScheduler, RoleWebhooks}
 
 // Config is the whole configuration.
 type Config struct {
@@ -152,7 +153,7 @@ var Settings = []Setting{
 	{"NATVERK_DIGEST_EVERY", "24h", "at most one answer digest per network per period", false},
 	{"NATVERK_FEED_PAST", "8760h", "how far back feeds keep meetings", false},
 	{"NATVERK_OUTBOX_RETENTION", "168h", "how long published outbox rows are kept", false},
-	{"NATVERK_ROLES", "api,relay,mailer,calendar,inbound,scheduler", "roles this process runs (also --roles)", false},
+	{"NATVERK_ROLES", "api,relay,mailer,calendar,inbound,scheduler,webhooks", "roles this process runs (also --roles)", false},
 	{"NATVERK_LOG_FORMAT", "text", "text or json", false},
 	{"NATVERK_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"NATVERK_MAX_BODY_BYTES", "1048576", "largest JSON request body", false},
