@@ -21,6 +21,7 @@ import (
 	"github.com/natverk/natverk/internal/metrics"
 	"github.com/natverk/natverk/internal/relay"
 	"github.com/natverk/natverk/internal/scheduler"
+	"github.com/natverk/natverk/internal/webhook"
 	"github.com/natverk/natverk/internal/worker"
 )
 
@@ -63,7 +64,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	defer br.close()
 	mx := metrics.New()
-	mx.WatchConsumers(br.js, events.DefaultStream, events.ConsumerMailer, events.ConsumerCalendar)
+	mx.WatchConsumers(br.js, events.DefaultStream, events.ConsumerMailer, events.ConsumerCalendar, events.ConsumerWebhooks)
 	renderer := &feeds.Renderer{Store: store, Links: lb, Past: cfg.FeedPast, Metrics: mx}
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -134,6 +135,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		}, cw.Handle)
 		if err != nil {
 			return fmt.Errorf("calendar consumer: %w", err)
+		}
+		stops = append(stops, c.Stop)
+	}
+	if cfg.Has(config.RoleWebhooks) {
+		ws, err := webhook.NewSender(webhook.Options{AllowHosts: cfg.AllowWebhookHosts})
+		if err != nil {
+			return fmt.Errorf("NATVERK_WEBHOOK_ALLOW_HOSTS: %w", err)
+		}
+		ww := &webhook.Worker{Store: store, Sender: ws, Log: log.With("role", "webhooks")}
+		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
+			Name: events.ConsumerWebhooks, Concurrency: 16,
+			MaxAckPending: 2000, Logger: log.With("role", "webhooks"), Observer: mx, Backoff: cfg.RetryBackoff,
+		}, ww.Handle)
+		if err != nil {
+			return fmt.Errorf("webhooks consumer: %w", err)
 		}
 		stops = append(stops, c.Stop)
 	}
