@@ -57,6 +57,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/meetings/{id}/occurrences", s.roles(organizers, s.handleOccurrences))
 	mux.HandleFunc("POST /api/v1/meetings/{id}/answers", s.roles(organizers, s.handleRecordAnswer))
 	s.featureRoutes(mux)
+	s.webhookRoutes(mux)
 
 	// The board and the admin.
 	mux.HandleFunc("GET /api/v1/support", s.roles(adminOnly, s.handleAllSupport))
