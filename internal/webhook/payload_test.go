@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,37 @@ func TestWebhooksReceiveEveryType(t *testing.T) {
 		if !found {
 			t.Errorf("%s does not list the %q consumer in events/catalogue.go (add it, and the receive operation in docs/asyncapi.yaml)", ty.Name, events.ConsumerWebhooks)
 		}
+	}
+}
+
+// TestDocsExample keeps the delivery shown in docs/WEBHOOKS.md true: the
+// body is what NewPayload makes of that event, and the signature shown
+// (computed outside Go for the example secret) is what Sign makes.
+func TestDocsExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/WEBHOOKS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2027, 1, 12, 17, 0, 0, 0, time.UTC)
+	e := events.MustNew(events.RSVPRecorded, at, events.Refs{NetworkID: 7, SeriesID: 3, MemberID: 42},
+		events.RSVPPayload{NetworkID: 7, SeriesID: 3, MemberID: 42, Answer: "ACCEPTED", Previous: "DECLINED", Source: "link", AnsweredAt: at})
+	e.ID = "01KBC5ZQ3M8W9X1Y2Z3A4B5C6D"
+	p, err := webhook.NewPayload(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "\n"+string(body)+"\n") {
+		t.Errorf("docs/WEBHOOKS.md does not show the body as sent:\n%s", body)
+	}
+	sig, err := webhook.Sign("whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", e.ID, time.Unix(1799780400, 0), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "v1,h2HT8Sso3a2M5unpykfOUabxf6eZtkl8q+SdAr1dAlk="; sig != want || !strings.Contains(string(doc), "webhook-signature: "+want) {
+		t.Errorf("signature %s, want %s (and shown in the docs)", sig, want)
 	}
 }
