@@ -19,6 +19,8 @@ const (
 	DefaultRetention = 30 * 24 * time.Hour
 	// pruneEvery spaces the pruning of old delivery records.
 	pruneEvery = time.Hour
+	// recordTimeout bounds recording one delivery.
+	recordTimeout = 30 * time.Second
 )
 
 // Worker is the handler of the "webhooks" consumer: it delivers each event
@@ -138,8 +140,10 @@ func (w *Worker) deliver(ctx context.Context, h *natverk.Webhook, e events.Envel
 		}
 	}
 	// Record even when ctx ended (the request was made or not; either way
-	// the record must say so).
-	_, err := w.Store.RecordWebhookDelivery(context.WithoutCancel(ctx), rec)
+	// the record must say so), within a bound of its own.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	_, err := w.Store.RecordWebhookDelivery(rctx, rec)
 	switch {
 	case natverk.ErrorCode(err) == natverk.ENOTFOUND:
 		return nil // the endpoint was deleted meanwhile
