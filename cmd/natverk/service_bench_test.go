@@ -8,13 +8,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/natverk/natverk/internal/links"
+	"github.com/natverk/natverk/internal/natverk"
 	"github.com/natverk/natverk/internal/pgtest"
 	"github.com/natverk/natverk/internal/smtptest"
+	"github.com/natverk/natverk/internal/token"
 )
 
 // These benchmarks run the whole service in-process (run(), as the
@@ -22,7 +27,7 @@ import (
 // fan-out and of feed serving goes; scripts/bench measures the same paths
 // against the real binary beside their references (docs/PERFORMANCE.md).
 //
-//	go test ./cmd/natverk -run '^$' -bench 'Fanout|FeedGet' -benchtime 10x -cpuprofile /tmp/cpu.prof
+//	go test ./cmd/natverk -run '^$' -bench 'Fanout|FeedGet|RSVPPost' -benchtime 10x -cpuprofile /tmp/cpu.prof
 
 // benchService is a service started in-process for a benchmark.
 type benchService struct {
@@ -124,6 +129,19 @@ func benchStores(b *testing.B, fn func(b *testing.B, env map[string]string)) {
 	b.Run("postgres", func(b *testing.B) { fn(b, map[string]string{"DATABASE_URL": pgtest.Fresh(b)}) })
 }
 
+// benchMembers imports n members and returns their addresses.
+func (s *benchService) benchMembers(n int) []string {
+	var csv strings.Builder
+	csv.WriteString("email,name,town,industry,company\n")
+	emails := make([]string, n)
+	for i := range n {
+		emails[i] = fmt.Sprintf("m%d@medlem.example.org", i)
+		fmt.Fprintf(&csv, "%s,Medlem %d Åberg,Göteborg,Logistik,Hamnbolaget AB\n", emails[i], i)
+	}
+	s.api("POST", "/api/v1/members/import", "text/csv", []byte(csv.String()), http.StatusOK, nil)
+	return emails
+}
+
 // BenchmarkFanout sends one invite call's invitations to 500 members
 // (each iteration a new network), through relay, JetStream, the mailer
 // worker and 16 pooled SMTP connections to an in-process sink, and
@@ -135,14 +153,7 @@ func BenchmarkFanout(b *testing.B) {
 		sink.Discard()
 		env["SMTP_URL"] = sink.URL()
 		s := startBenchService(b, env)
-		var csv strings.Builder
-		csv.WriteString("email,name,town,industry,company\n")
-		emails := make([]string, members)
-		for i := range members {
-			emails[i] = fmt.Sprintf("m%d@medlem.example.org", i)
-			fmt.Fprintf(&csv, "%s,Medlem %d Åberg,Göteborg,Logistik,Hamnbolaget AB\n", emails[i], i)
-		}
-		s.api("POST", "/api/v1/members/import", "text/csv", []byte(csv.String()), http.StatusOK, nil)
+		emails := s.benchMembers(members)
 		req, _ := json.Marshal(map[string]any{"emails": emails})
 		sent, i := 0, 0
 		for b.Loop() {
@@ -219,5 +230,74 @@ func BenchmarkFeedGet(b *testing.B) {
 				})
 			})
 		}
+	})
+}
+
+// BenchmarkRSVPPost records answers through the RSVP page's form from 50
+// concurrent clients, as members pressing a button in their invitation
+// would; each answer differs from the member's last, so each is stored,
+// published and re-rendered into the network's and the member's feed.
+func BenchmarkRSVPPost(b *testing.B) {
+	benchStores(b, func(b *testing.B, env map[string]string) {
+		const members = 1000
+		const keys = "1:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		sink := smtptest.Start(b, smtptest.Faults{})
+		sink.Discard()
+		env["SMTP_URL"], env["NATVERK_TOKEN_KEYS"] = sink.URL(), keys
+		s := startBenchService(b, env)
+		emails := s.benchMembers(members)
+		id, series, _ := s.createBenchNetwork("Chefer i Göteborg")
+		req, _ := json.Marshal(map[string]any{"emails": emails})
+		s.api("POST", fmt.Sprintf("/api/v1/networks/%d/invitations", id), "application/json", req, http.StatusAccepted, nil)
+		sink.WaitFor(b, members, 5*time.Minute)
+		var list struct{ Members []struct{ ID int64 } }
+		s.api("GET", fmt.Sprintf("/api/v1/networks/%d/members", id), "", nil, http.StatusOK, &list)
+		parsed, err := token.ParseKeys(keys)
+		if err != nil {
+			b.Fatal(err)
+		}
+		signer, err := token.NewSigner(parsed...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lb := &links.Builder{BaseURL: s.base, MailDomain: "natverk.localhost", Signer: signer}
+		type form struct{ link, csrf string }
+		forms := make([]form, len(list.Members))
+		csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+		for i, m := range list.Members {
+			link := lb.RSVP(lb.RSVPToken(&natverk.Member{ID: m.ID}, series, id, time.Time{}), "")
+			resp, err := s.http.Get(link)
+			if err != nil {
+				b.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			c := csrf.FindSubmatch(page)
+			if c == nil {
+				b.Fatalf("no form token on %s: %.300s", link, page)
+			}
+			forms[i] = form{link, string(c[1])}
+		}
+		answers := []string{"yes", "no", "maybe"}
+		var next atomic.Int64
+		b.SetParallelism(25) // 50 clients on two cores
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				n := next.Add(1) - 1
+				f := forms[n%int64(len(forms))]
+				resp, err := s.http.PostForm(f.link, url.Values{"csrf": {f.csrf}, "answer": {answers[(n/int64(len(forms)))%3]}})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("POST %s: %d", f.link, resp.StatusCode)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "answers/s")
 	})
 }
