@@ -14,7 +14,7 @@ import (
 const usage = `Usage: natverk [command] [flags]
 
 Commands:
-  serve [--roles=api,relay,mailer,calendar,inbound]   run the service (default; all roles)
+  serve [--roles=api,relay,…]                          run the service (default: all roles)
   migrate up|status                                   apply or list store migrations
   members import FILE.csv|FILE.json [--dry-run]       import the member register
   dlq list [--consumer=NAME] | retry SEQ|--all         show and re-drive dead letters

@@ -138,11 +138,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		}
 		stops = append(stops, c.Stop)
 	}
+	// One outbound policy for the webhook worker and the API's checks.
+	ws, err := webhook.NewSender(webhook.Options{AllowHosts: cfg.AllowWebhookHosts})
+	if err != nil {
+		return fmt.Errorf("NATVERK_WEBHOOK_ALLOW_HOSTS: %w", err)
+	}
 	if cfg.Has(config.RoleWebhooks) {
-		ws, err := webhook.NewSender(webhook.Options{AllowHosts: cfg.AllowWebhookHosts})
-		if err != nil {
-			return fmt.Errorf("NATVERK_WEBHOOK_ALLOW_HOSTS: %w", err)
-		}
 		ww := &webhook.Worker{Store: store, Sender: ws, Log: log.With("role", "webhooks")}
 		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
 			Name: events.ConsumerWebhooks, Concurrency: 16,
@@ -157,7 +158,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	var srv *http.Server
 	if ln != nil {
 		api := &httpapi.Server{
-			Store: store, Links: lb, Signer: sig, Feeds: renderer, AdminToken: admin, Checks: checks,
+			Store: store, Links: lb, Signer: sig, Feeds: renderer, AdminToken: admin, Checks: checks, Webhooks: ws,
 			BoardEmail: cfg.BoardEmail, MaxBody: cfg.MaxBodyBytes, MaxImport: cfg.ImportMaxBytes,
 			CSRFKey: csrfKey, RateLimit: cfg.RateLimit, Log: log.With("role", "api"),
 			DLQ: dlq{js: br.js}, Metrics: mx.Handler(), Observe: mx.Request,

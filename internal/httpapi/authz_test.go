@@ -99,6 +99,13 @@ var authzTable = map[string]string{
 	"GET /api/v1/mail":                              accessMailByQuery,
 	"GET /api/v1/inbound":                           accessAdmin,
 	"GET /api/v1/dlq":                               accessAdmin,
+	"POST /api/v1/webhooks":                         accessAdmin,
+	"GET /api/v1/webhooks":                          accessAdmin,
+	"GET /api/v1/webhooks/{id}":                     accessAdmin,
+	"PATCH /api/v1/webhooks/{id}":                   accessAdmin,
+	"DELETE /api/v1/webhooks/{id}":                  accessAdmin,
+	"POST /api/v1/webhooks/{id}/rotate-secret":      accessAdmin,
+	"POST /api/v1/webhooks/{id}/test":               accessAdmin,
 	"POST /api/v1/dlq/{seq}/retry":                  accessAdmin,
 }
 

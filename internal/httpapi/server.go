@@ -24,6 +24,7 @@ import (
 	"github.com/natverk/natverk/internal/links"
 	"github.com/natverk/natverk/internal/natverk"
 	"github.com/natverk/natverk/internal/token"
+	"github.com/natverk/natverk/internal/webhook"
 )
 
 // DeadLetters lists and re-drives dead letters (the events package over
@@ -59,6 +60,9 @@ type Server struct {
 	DLQ DeadLetters
 	// MailDir, in the embedded mode, is the Maildir listed on /mail.
 	MailDir string
+	// Webhooks checks webhook URLs against the outbound policy and sends
+	// test pings (nil = the strict policy, no allowed private hosts).
+	Webhooks *webhook.Sender
 	// CSRFKey keys the form tokens of the member pages.
 	CSRFKey []byte
 	// RateLimit is requests per second per client on public endpoints

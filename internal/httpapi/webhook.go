@@ -18,9 +18,12 @@ import (
 // Server has no field for NATVERK_WEBHOOK_ALLOW_HOSTS yet, so an endpoint
 // the allow list opens cannot be registered through the API.
 func (s *Server) webhookRoutes(mux *http.ServeMux) {
-	sender, err := webhook.NewSender(webhook.Options{})
-	if err != nil {
-		panic(err) // an empty allow list always parses
+	sender := s.Webhooks
+	if sender == nil {
+		var err error
+		if sender, err = webhook.NewSender(webhook.Options{}); err != nil {
+			panic(err) // an empty allow list always parses
+		}
 	}
 	s.mountWebhookRoutes(mux, sender)
 }

@@ -110,7 +110,7 @@ func TestDeliverSigned(t *testing.T) {
 	waitFor(t, 10*time.Second, "both deliveries to the all-events endpoint", func() bool { return len(all.requests()) == 2 })
 	waitFor(t, 10*time.Second, "the recorded deliveries", func() bool {
 		d := p.delivery(t, hAnswers.ID, e1.ID)
-		return d != nil && d.Status == natverk.WebhookDelivered && p.delivery(t, hAll.ID, e2.ID) != nil
+		return d != nil && d.Status == natverk.WebhookDelivered && p.delivery(t, hAll.ID, e2.ID) != nil && p.delivery(t, hAll.ID, e1.ID) != nil
 	})
 	if got := all.ids(); !cmp.Equal(sorted(got), sorted([]string{e1.ID, e2.ID})) {
 		t.Fatalf("all-events endpoint got %v, want %s and %s", got, e1.ID, e2.ID)
