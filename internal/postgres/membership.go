@@ -173,6 +173,16 @@ func setMembership(ctx context.Context, tx *Tx, networkID, memberID int64, statu
 	if _, err := findNetwork(ctx, tx, noLock, "id = $1", networkID); err != nil {
 		return false, err
 	}
+	leaving := status == natverk.StatusLeft || status == natverk.StatusUnsubscribed
+	var locked []*natverk.Series
+	if leaving {
+		// A member who leaves frees their places. The series are locked
+		// before the membership, in the order RecordRSVP takes them.
+		var err error
+		if locked, err = findSeries(ctx, tx, true, "network_id = $1 AND status = $2", networkID, natverk.SeriesActive); err != nil {
+			return false, err
+		}
+	}
 	var cur string
 	err := tx.QueryRow(ctx, `SELECT status FROM memberships WHERE network_id = $1 AND member_id = $2 FOR UPDATE`, networkID, memberID).Scan(&cur)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -180,6 +190,13 @@ func setMembership(ctx context.Context, tx *Tx, networkID, memberID int64, statu
 	}
 	if cur == status {
 		return false, nil
+	}
+	if leaving && natverk.ReceivesInvitations(cur) {
+		for _, s := range locked {
+			if err := freePlaces(ctx, tx, s, memberID); err != nil {
+				return false, err
+			}
+		}
 	}
 	if err := upsertMembership(ctx, tx, networkID, memberID, status, false); err != nil {
 		return false, err
@@ -273,4 +290,25 @@ func (db *DB) FindMemberships(ctx context.Context, f natverk.MembershipFilter) (
 		out = append(out, m)
 	}
 	return out, storeErr("find memberships", rows.Err())
+}
+
+// freePlaces gives the places a leaving member held at the series'
+// coming meetings to the first on each waiting list: run while the member
+// still counts, with their answers taken away.
+func freePlaces(ctx context.Context, tx *Tx, s *natverk.Series, memberID int64) error {
+	if !s.HasCapacity() {
+		return nil
+	}
+	before, err := seriesAnswers(ctx, tx, s.ID)
+	if err != nil {
+		return err
+	}
+	var after []*natverk.RSVP
+	for _, r := range before {
+		if r.MemberID != memberID {
+			after = append(after, r)
+		}
+	}
+	_, err = applyCapacity(ctx, tx, s, s, before, after, s.CapacityOccurrences(tx.now), nil)
+	return err
 }

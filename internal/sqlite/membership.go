@@ -160,6 +160,19 @@ func setMembership(ctx context.Context, tx *Tx, networkID, memberID int64, statu
 	if cur == status {
 		return false, nil
 	}
+	if (status == natverk.StatusLeft || status == natverk.StatusUnsubscribed) && natverk.ReceivesInvitations(cur) {
+		// A member who leaves frees their places: worked out while the
+		// member still counts, with their answers taken away.
+		active, err := findSeries(ctx, tx, "network_id = ? AND status = ?", networkID, natverk.SeriesActive)
+		if err != nil {
+			return false, err
+		}
+		for _, s := range active {
+			if err := freePlaces(ctx, tx, s, memberID); err != nil {
+				return false, err
+			}
+		}
+	}
 	if err := upsertMembership(ctx, tx, networkID, memberID, status, false); err != nil {
 		return false, err
 	}
@@ -255,4 +268,24 @@ func (db *DB) FindMemberships(ctx context.Context, f natverk.MembershipFilter) (
 		out = append(out, m)
 	}
 	return out, storeErr("find memberships", rows.Err())
+}
+
+// freePlaces gives the places a leaving member held at the series'
+// coming meetings to the first on each waiting list.
+func freePlaces(ctx context.Context, tx *Tx, s *natverk.Series, memberID int64) error {
+	if !s.HasCapacity() {
+		return nil
+	}
+	before, err := seriesAnswers(ctx, tx, s.ID)
+	if err != nil {
+		return err
+	}
+	var after []*natverk.RSVP
+	for _, r := range before {
+		if r.MemberID != memberID {
+			after = append(after, r)
+		}
+	}
+	_, err = applyCapacity(ctx, tx, s, s, before, after, s.CapacityOccurrences(tx.now), nil)
+	return err
 }

@@ -594,3 +594,33 @@ func testPolls(t *testing.T, open Opener) {
 	_, err = s.FindPollByID(ctx(), 999999)
 	wantCode(t, err, natverk.ENOTFOUND)
 }
+
+// testCapacityLeave: a member who leaves, or unsubscribes, frees their
+// place, and the first waiting member is promoted with a mail, as when
+// someone says no.
+func testCapacityLeave(t *testing.T, open Opener) {
+	s := open(t)
+	ms := mustMembers(t, s, "leave", 5) // ms[0] organizes
+	sr := capacitySeries(t, s, "Lämna", ms, 2, "")
+	occ := sr.Start.UTC()
+	for _, m := range ms[1:5] {
+		answer(t, s, sr, m, time.Time{}, natverk.AnswerYes)
+	}
+	drain(t, s)
+	if _, err := s.SetMembership(ctx(), sr.NetworkID, ms[1].ID, natverk.StatusLeft, "link"); err != nil {
+		t.Fatal(err)
+	}
+	evs := drain(t, s)
+	if got := mailKinds(t, evs)[natverk.MailWaitlistPromoted]; !slices.Equal(got, ids(ms[3:4])) {
+		t.Fatalf("leaving promoted %v by mail, want %v", got, ids(ms[3:4]))
+	}
+	if r := roster(t, s, sr, occ); !slices.Equal(r.Confirmed, []int64{ms[2].ID, ms[3].ID}) || !slices.Equal(r.Waitlist, ids(ms[4:5])) {
+		t.Fatalf("roster after leaving = %+v", r)
+	}
+	if _, err := s.SetMembership(ctx(), sr.NetworkID, ms[2].ID, natverk.StatusUnsubscribed, "link"); err != nil {
+		t.Fatal(err)
+	}
+	if got := mailKinds(t, drain(t, s))[natverk.MailWaitlistPromoted]; !slices.Equal(got, ids(ms[4:5])) {
+		t.Fatalf("unsubscribing promoted %v by mail, want %v", got, ids(ms[4:5]))
+	}
+}

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Erase", func(t *testing.T) { testErase(t, open) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, open) })
 	t.Run("Capacity", func(t *testing.T) { testCapacity(t, open) })
+	t.Run("CapacityLeave", func(t *testing.T) { testCapacityLeave(t, open) })
 	t.Run("CapacityOccurrenceAnswers", func(t *testing.T) { testCapacityOccurrenceAnswers(t, open) })
 	t.Run("WaitlistRace", func(t *testing.T) { testWaitlistRace(t, open) })
 	t.Run("Quorum", func(t *testing.T) { testQuorum(t, open) })
