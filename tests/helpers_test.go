@@ -131,18 +131,24 @@ func distinctDelivered(t *testing.T, sinks ...*smtptest.Sink) int {
 // every outbox event was published.
 func checkSQLite(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
-	res, err := harness.IntegrityCheck(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res != "ok" {
-		t.Errorf("PRAGMA integrity_check: %s", res)
-	}
+	checkIntegrity(t, ctx, path)
 	left, err := harness.SQLiteInt(ctx, path, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if left != 0 {
 		t.Errorf("%d outbox events left unpublished", left)
+	}
+}
+
+// checkIntegrity runs PRAGMA integrity_check on a stopped embedded store.
+func checkIntegrity(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	res, err := harness.IntegrityCheck(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != "ok" {
+		t.Errorf("PRAGMA integrity_check: %s", res)
 	}
 }
