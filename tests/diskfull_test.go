@@ -15,10 +15,11 @@ import (
 
 // TestDiskFull is issue 10's "disk full under the embedded store": the
 // newcomer's mode (SQLite, in-process NATS, both in NATVERK_DATA) on a
-// 20 MB filesystem that is then filled. Writes fail cleanly — an
-// answer with a problem document, no hang, no crash — and once space
-// returns the service works again and the database passes PRAGMA
-// integrity_check.
+// 20 MB filesystem that fills during a fan-out. Writes fail cleanly — a
+// 503 problem document, no hang, no crash; once space returns the store
+// takes writes again at once, and after a restart (the in-process
+// JetStream keeps its write error until then) every invitation goes out
+// and the database passes PRAGMA integrity_check.
 func TestDiskFull(t *testing.T) {
 	needLong(t)
 	ctx := ctxFor(t, 10*time.Minute)

@@ -61,4 +61,3 @@ func Fill(path string) (int64, error) {
 		}
 	}
 }
-
