@@ -245,7 +245,9 @@ http {
 		return nil, err
 	}
 	n := &nginx{cmd: exec.Command(bin, "-p", dir, "-c", confPath), done: make(chan error, 1), url: fmt.Sprintf("http://127.0.0.1:%d/feed.ics", port)}
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its workers stop with it
+	// Its own process group, so that stop reaches the workers too; the
+	// master quits if the bench dies, and the workers follow it.
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGQUIT}
 	out := &strings.Builder{}
 	n.cmd.Stderr = out
 	if err := n.cmd.Start(); err != nil {

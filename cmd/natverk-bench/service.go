@@ -49,6 +49,7 @@ func startService(ctx context.Context, bin string, e env) (*service, error) {
 	s := &service{admin: e["NATVERK_ADMIN_TOKEN"], env: e, done: make(chan error, 1),
 		http: newClient(2*time.Minute, 100)}
 	s.cmd = exec.Command(bin, "serve")
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // never outlive the bench
 	s.cmd.Env = os.Environ()
 	for k, v := range e {
 		s.cmd.Env = append(s.cmd.Env, k+"="+v)

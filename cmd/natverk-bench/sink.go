@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -43,6 +44,7 @@ func startSink(ctx context.Context, bin string, port, count int, dumpDir string)
 	}
 	args = append(args, fmt.Sprintf("127.0.0.1:%d", port), "256")
 	s := &sink{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
 	s.cmd.Stderr = &s.stderr
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start smtp-sink: %w", err)
