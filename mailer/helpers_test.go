@@ -140,6 +140,7 @@ func testMessage(t testing.TB, k mailer.Kind, loc string) *mailer.Message {
 		c.Subscribe.Webcal = "webcal://kalender.example.se/f/tok-feed/chefer-i-goteborg.ics"
 		c.Subscribe.Google = "https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2Fkalender.example.se%2Ff%2Ftok-feed%2Fchefer-i-goteborg.ics"
 		c.Subscribe.Outlook = "https://outlook.live.com/calendar/0/addfromweb?url=https%3A%2F%2Fkalender.example.se%2Ff%2Ftok-feed%2Fchefer-i-goteborg.ics&name=Chefer+i+G%C3%B6teborg"
+		c.PersonalFeed = "https://kalender.example.se/feeds/m/tok-asa-feed.ics"
 		rsvp()
 	case mailer.Update:
 		c.Start, c.End = at(2025, time.January, 14, 18, 30), at(2025, time.January, 14, 20, 30)

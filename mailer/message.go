@@ -118,6 +118,7 @@ type Content struct {
 	Answer                  string                                // member's current answer (ACCEPTED/TENTATIVE/DECLINED or "")
 	RSVP                    struct{ Yes, Maybe, No, Page string } // links to the RSVP page with the choice preselected (GET shows a page; the page POSTs)
 	Subscribe               struct{ HTTPS, Webcal, Google, Outlook string }
+	PersonalFeed            string // https URL of the member's own feed: all their networks, with their answers
 	UnsubscribeURL          string
 	LeaveURL                string
 	HideURL                 string

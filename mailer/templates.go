@@ -115,7 +115,7 @@ func newView(l *locale, m *Message, subj string) *view {
 		Answered: c.Answer != "",
 		Webcal:   htmltemplate.URL(c.Subscribe.Webcal),
 		HasRSVP:  c.RSVP.Yes != "" || c.RSVP.Maybe != "" || c.RSVP.No != "" || c.RSVP.Page != "",
-		HasSub:   c.Subscribe.HTTPS != "" || c.Subscribe.Webcal != "" || c.Subscribe.Google != "" || c.Subscribe.Outlook != "",
+		HasSub:   c.Subscribe.HTTPS != "" || c.Subscribe.Webcal != "" || c.Subscribe.Google != "" || c.Subscribe.Outlook != "" || c.PersonalFeed != "",
 		HasAbout: strings.TrimSpace(c.About+c.Have+c.Need) != "",
 		HasFooter: c.UnsubscribeURL != "" || c.LeaveURL != "" || c.HideURL != "" ||
 			c.NetworkURL != "",

@@ -36,6 +36,8 @@ type rsvpPage struct {
 	CSRF         string
 	ICS          string
 	Feed         pageFeed
+	// Personal is the member's own feed: every network, with their answers.
+	Personal pageFeed
 	// StopURL and LeaveURL open the unsubscribe page with the choice
 	// preselected; Page is the public network page ("" if private).
 	StopURL, LeaveURL string
@@ -123,7 +125,7 @@ func (s *Server) rsvpPageData(r *http.Request, tok string, rc *rsvpContext, lang
 		Cancelled:     cancelled, Closed: closed, CanAnswer: !cancelled && !closed,
 		Action: "/rsvp/" + tok, CSRF: s.csrfFor(tok),
 		ICS:  "/rsvp/" + tok + "/invite.ics",
-		Feed: toPageFeed(s.Links.NetworkFeed(rc.network)), StopURL: unsub + "?do=unsubscribe", LeaveURL: unsub + "?do=leave",
+		Feed: toPageFeed(s.Links.NetworkFeed(rc.network)), Personal: toPageFeed(s.Links.MemberFeed(rc.member, "")), StopURL: unsub + "?do=unsubscribe", LeaveURL: unsub + "?do=leave",
 	}
 	if ex := rc.series.Exception(rc.occ); ex != nil && !ex.Cancelled && ex.Location != "" {
 		p.Location = ex.Location

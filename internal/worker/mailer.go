@@ -439,6 +439,7 @@ func (w *Mailer) content(n *natverk.Network, s *natverk.Series, cs *calendar.Ser
 	c.RSVP.Yes, c.RSVP.Maybe, c.RSVP.No, c.RSVP.Page = w.Links.RSVP(tok, "yes"), w.Links.RSVP(tok, "maybe"), w.Links.RSVP(tok, "no"), w.Links.RSVP(tok, "")
 	fl := w.Links.NetworkFeed(n)
 	c.Subscribe.HTTPS, c.Subscribe.Webcal, c.Subscribe.Google, c.Subscribe.Outlook = fl.HTTPS, fl.Webcal, fl.Google, fl.Outlook
+	c.PersonalFeed = w.Links.MemberFeed(m, "").HTTPS
 	unsub := w.Links.Unsubscribe(w.Links.UnsubscribeToken(m, n.ID))
 	c.UnsubscribeURL, c.LeaveURL, c.HideURL = unsub, unsub+"?do=leave", unsub+"?do=hide"
 	return c, nil
