@@ -25,6 +25,7 @@ const mailerConcurrency = 8
 // outbox event is in the stream once and in order, and the metrics add
 // up to what the sinks received.
 func TestScaleOut(t *testing.T) {
+	t.Parallel() // mostly waiting: a killed mailer's claims lapse after two minutes
 	n := size(1000, 5000)
 	ctx := ctxFor(t, 15*time.Minute)
 	nodes := harness.StartNATS(t, 3)
