@@ -130,7 +130,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if cfg.Has(config.RoleCalendar) {
 		cw := &worker.Calendar{Store: store, Renderer: renderer, Log: log.With("role", "calendar")}
 		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
-			Name: events.ConsumerCalendar, Subjects: worker.CalendarSubjects, Concurrency: 64,
+			// Handlers mostly wait for a coalesced render: many may wait at once.
+			Name: events.ConsumerCalendar, Subjects: worker.CalendarSubjects, Concurrency: 256,
 			MaxAckPending: 5000, Logger: log.With("role", "calendar"), Observer: mx, Backoff: cfg.RetryBackoff,
 		}, cw.Handle)
 		if err != nil {

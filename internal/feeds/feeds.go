@@ -44,9 +44,21 @@ type Renderer struct {
 	Now func() time.Time
 	// Metrics counts renders (nil = none).
 	Metrics Metrics
+	// CacheTTL is how long a stored feed is served from memory before it
+	// is read from the store again (default 1s): feeds rendered by this
+	// process are written through at once, so the TTL bounds only how
+	// late a render by another process shows.
+	CacheTTL time.Duration
 
 	mu     sync.Mutex
 	states map[string]*flight
+	cache  map[string]cachedFeed
+}
+
+// cachedFeed is a stored feed held in memory.
+type cachedFeed struct {
+	f  *natverk.StoredFeed
+	at time.Time
 }
 
 func (r *Renderer) now() time.Time {
@@ -97,22 +109,74 @@ func (r *Renderer) Render(ctx context.Context, key string) (*natverk.StoredFeed,
 	}
 	if !changed {
 		stored, err := r.Store.FindFeed(ctx, key)
+		if err == nil {
+			r.remember(stored)
+		}
 		return stored, false, err
 	}
+	r.remember(f)
 	return f, true, nil
 }
 
 // Get returns the stored feed, rendering it first if it was never
 // rendered (a member's personal feed is rendered on first use).
+//
+// Feeds are served from memory for up to CacheTTL, so a calendar app
+// polling costs no store query.
 func (r *Renderer) Get(ctx context.Context, key string) (*natverk.StoredFeed, error) {
-	f, err := r.Store.FindFeed(ctx, key)
-	if natverk.ErrorCode(err) != natverk.ENOTFOUND {
-		return f, err
+	if f := r.cached(key); f != nil {
+		return f, nil
 	}
-	if err := r.Refresh(ctx, key); err != nil {
+	f, err := r.Store.FindFeed(ctx, key)
+	if natverk.ErrorCode(err) == natverk.ENOTFOUND {
+		if err := r.Refresh(ctx, key); err != nil {
+			return nil, err
+		}
+		f, err = r.Store.FindFeed(ctx, key)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return r.Store.FindFeed(ctx, key)
+	r.remember(f)
+	return f, nil
+}
+
+// Invalidate drops the stored copy of a feed: it is rendered again on its
+// next request. Member feeds are kept this way — a change to a member's
+// answers or networks costs one delete, not a render nobody may fetch.
+func (r *Renderer) Invalidate(ctx context.Context, keys ...string) error {
+	r.mu.Lock()
+	for _, k := range keys {
+		delete(r.cache, k)
+	}
+	r.mu.Unlock()
+	return r.Store.DeleteFeeds(ctx, keys)
+}
+
+func (r *Renderer) ttl() time.Duration {
+	if r.CacheTTL > 0 {
+		return r.CacheTTL
+	}
+	return time.Second
+}
+
+func (r *Renderer) cached(key string) *natverk.StoredFeed {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.cache[key]
+	if !ok || time.Since(c.at) > r.ttl() {
+		return nil
+	}
+	return c.f
+}
+
+func (r *Renderer) remember(f *natverk.StoredFeed) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cache == nil || len(r.cache) > 50000 {
+		r.cache = map[string]cachedFeed{}
+	}
+	r.cache[f.Key] = cachedFeed{f: f, at: time.Now()}
 }
 
 // CalendarSeries converts a stored series to the calendar model. url is

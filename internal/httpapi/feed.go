@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"strconv"
@@ -20,7 +21,7 @@ func (s *Server) handleNetworkFeed(w http.ResponseWriter, r *http.Request) error
 	if !ok {
 		return natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
 	}
-	n, err := s.Store.FindNetworkBySlug(r.Context(), slug)
+	n, err := s.networks.bySlug(r.Context(), s.Store, slug)
 	if err != nil || n.FeedVisibility != natverk.FeedPublic {
 		return natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
 	}
@@ -36,7 +37,7 @@ func (s *Server) handlePrivateFeed(w http.ResponseWriter, r *http.Request) error
 	if !ok {
 		return notFound
 	}
-	n, err := s.Store.FindNetworkBySlug(r.Context(), slug)
+	n, err := s.networks.bySlug(r.Context(), s.Store, slug)
 	if err != nil {
 		return notFound
 	}
@@ -162,4 +163,37 @@ func (c *gzCache) get(f *natverk.StoredFeed) []byte {
 	c.m[f.Key] = gzEntry{etag: f.ETag, body: buf.Bytes()}
 	c.mu.Unlock()
 	return buf.Bytes()
+}
+
+// slugCache remembers networks by slug for a second, so a feed request
+// costs no store query; a changed visibility or rotated private-feed token
+// takes effect within that second.
+type slugCache struct {
+	mu sync.Mutex
+	m  map[string]slugEntry
+}
+
+type slugEntry struct {
+	n  *natverk.Network
+	at time.Time
+}
+
+func (c *slugCache) bySlug(ctx context.Context, store natverk.NetworkStore, slug string) (*natverk.Network, error) {
+	c.mu.Lock()
+	e, ok := c.m[slug]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < time.Second {
+		return e.n, nil
+	}
+	n, err := store.FindNetworkBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]slugEntry{}
+	}
+	c.m[slug] = slugEntry{n: n, at: time.Now()}
+	c.mu.Unlock()
+	return n, nil
 }

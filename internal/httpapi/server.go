@@ -71,8 +71,9 @@ type Server struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 
-	limiter *limiter
-	gz      gzCache
+	limiter  *limiter
+	gz       gzCache
+	networks slugCache
 }
 
 func (s *Server) log() *slog.Logger {

@@ -228,6 +228,8 @@ type FeedStore interface {
 	FeedKeys(ctx context.Context, prefix string) ([]string, error)
 	// DeleteFeed removes a stored feed.
 	DeleteFeed(ctx context.Context, key string) error
+	// DeleteFeeds removes stored feeds (those not stored are ignored).
+	DeleteFeeds(ctx context.Context, keys []string) error
 }
 
 // Mail statuses.

@@ -57,3 +57,14 @@ func (db *DB) DeleteFeed(ctx context.Context, key string) error {
 		return storeErr("delete feed", err)
 	})
 }
+
+// DeleteFeeds removes stored feeds.
+func (db *DB) DeleteFeeds(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return db.write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM feeds WHERE key = ANY($1)`, keys)
+		return storeErr("delete feeds", err)
+	})
+}

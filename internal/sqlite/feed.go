@@ -70,3 +70,23 @@ func (db *DB) DeleteFeed(ctx context.Context, key string) error {
 		return storeErr("delete feed", err)
 	})
 }
+
+// DeleteFeeds removes stored feeds.
+func (db *DB) DeleteFeeds(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return db.write(ctx, func(tx *Tx) error {
+		for i := 0; i < len(keys); i += 500 {
+			part := keys[i:min(i+500, len(keys))]
+			args := make([]any, len(part))
+			for j, k := range part {
+				args[j] = k
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM feeds WHERE key IN (`+placeholders(len(part))+`)`, args...); err != nil {
+				return storeErr("delete feeds", err)
+			}
+		}
+		return nil
+	})
+}

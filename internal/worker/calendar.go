@@ -15,9 +15,12 @@ type CalendarStore interface {
 	natverk.FeedStore
 }
 
-// Calendar keeps the stored feeds in step with the store: on every event
-// that changes what a feed shows it refreshes that feed (coalesced by
-// feeds.Renderer). Member feeds are kept once they were first fetched.
+// Calendar keeps the stored feeds in step with the store. On every event
+// that changes a network's feed it re-renders that feed (coalesced by
+// feeds.Renderer: one render serves every change that waited for it).
+// Member feeds are dropped instead, and rendered again when the member's
+// calendar app next fetches them: a change to a network touches every
+// member's feed, most of which nobody fetches before the next change.
 type Calendar struct {
 	Store    CalendarStore
 	Renderer *feeds.Renderer
@@ -29,36 +32,17 @@ var CalendarSubjects = []string{"natverk.network.>", "natverk.meeting.>", "natve
 
 // Handle refreshes the feeds an event touches.
 func (w *Calendar) Handle(ctx context.Context, e events.Envelope) error {
-	var keys []string
-	network := func() {
-		if e.NetworkID != 0 {
-			keys = append(keys, natverk.NetworkFeedKey(e.NetworkID))
-		}
-	}
-	member := func(id int64) error {
-		if id == 0 {
-			return nil
-		}
-		k := natverk.MemberFeedKey(id)
-		if _, err := w.Store.FindFeed(ctx, k); err == nil {
-			keys = append(keys, k)
-		} else if natverk.ErrorCode(err) != natverk.ENOTFOUND {
-			return err
-		}
-		return nil
-	}
+	var members []string // member feeds to drop: rendered again when fetched
 	switch e.Type {
 	case events.MemberErased:
-		return w.Store.DeleteFeed(ctx, natverk.MemberFeedKey(e.MemberID))
+		return w.Renderer.Invalidate(ctx, natverk.MemberFeedKey(e.MemberID))
 	case events.MemberImported, events.MemberUpdated:
 		return nil
 	case events.RSVPRecorded, events.RSVPPromoted, events.MemberInvited, events.MemberJoined, events.MemberLeft, events.MemberUnsubscribed:
-		network()
-		if err := member(e.MemberID); err != nil {
-			return err
+		if e.MemberID != 0 {
+			members = append(members, natverk.MemberFeedKey(e.MemberID))
 		}
-	default: // network.* and meeting.*: the network feed and its members' feeds
-		network()
+	default: // network.* and meeting.*: every member's feed of the network
 		if e.NetworkID != 0 {
 			stored, err := w.Store.FeedKeys(ctx, "member:")
 			if err != nil {
@@ -75,16 +59,21 @@ func (w *Calendar) Handle(ctx context.Context, e events.Envelope) error {
 				}
 				for _, m := range ms {
 					if k := natverk.MemberFeedKey(m.MemberID); have[k] {
-						keys = append(keys, k)
+						members = append(members, k)
 					}
 				}
 			}
 		}
 	}
-	for _, k := range keys {
-		if err := w.Renderer.Refresh(ctx, k); err != nil {
+	if len(members) > 0 {
+		if err := w.Renderer.Invalidate(ctx, members...); err != nil {
 			return err
 		}
+	}
+	// The network feed (its meetings and answer counts) is rendered now,
+	// coalesced with every other change waiting for it.
+	if e.NetworkID != 0 {
+		return w.Renderer.Refresh(ctx, natverk.NetworkFeedKey(e.NetworkID))
 	}
 	return nil
 }
