@@ -229,9 +229,9 @@ func (s *Server) observe(mux *http.ServeMux) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		sw := &statusWriter{ResponseWriter: w}
-		_, pattern := mux.Handler(r)
 		mux.ServeHTTP(sw, r)
 		if s.Observe != nil {
+			pattern := r.Pattern // set by the mux while routing
 			if pattern == "" {
 				pattern = "unmatched"
 			}
