@@ -25,7 +25,7 @@ import (
 
 // service is a natverk process started by a test through run().
 type service struct {
-	t       *testing.T
+	t       testing.TB
 	base    string
 	inbound string // host:port of the inbound SMTP endpoint, if on
 	token   string
@@ -36,7 +36,7 @@ type service struct {
 // startService runs `natverk serve` in-process with the environment
 // given (plus a data directory, a random HTTP port and no NATS or inbound
 // listener), and waits until it is ready.
-func startService(t *testing.T, env map[string]string) *service {
+func startService(t testing.TB, env map[string]string) *service {
 	t.Helper()
 	vars := map[string]string{
 		"NATVERK_DATA":         t.TempDir(),

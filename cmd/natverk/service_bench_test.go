@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,84 +26,31 @@ import (
 //
 //	go test ./cmd/natverk -run '^$' -bench 'Fanout|FeedGet|RSVPPost' -benchtime 10x -cpuprofile /tmp/cpu.prof
 
-// benchService is a service started in-process for a benchmark.
+// benchService is a service started in-process for a benchmark, as the
+// tests start it (startService), with a client for many connections.
 type benchService struct {
-	b     *testing.B
-	base  string
-	token string
-	http  *http.Client
+	*service
+	b *testing.B
 }
 
 func startBenchService(b *testing.B, env map[string]string) *benchService {
 	b.Helper()
 	vars := map[string]string{
-		"NATVERK_DATA": b.TempDir(), "NATVERK_HTTP_ADDR": "127.0.0.1:0", "NATVERK_NATS_PORT": "-1",
-		"NATVERK_INBOUND_ADDR": "off", "NATVERK_ADMIN_TOKEN": "bench-admin-token-0123456789abcdef",
-		"NATVERK_LOG_LEVEL": "error", "NATVERK_RATE_LIMIT": "1000000", "NATVERK_SMTP_POOL": "16",
+		"NATVERK_ADMIN_TOKEN": "bench-admin-token-0123456789abcdef",
+		"NATVERK_LOG_LEVEL":   "error", "NATVERK_RATE_LIMIT": "1000000", "NATVERK_SMTP_POOL": "16",
 	}
 	for k, v := range env {
 		vars[k] = v
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, nil, pw, io.Discard)
-		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
-		done <- err
-	}()
-	base := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		re := regexp.MustCompile(`listening on (\S+)\)`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				base <- "http://" + m[1]
-			}
-		}
-	}()
-	s := &benchService{b: b, token: vars["NATVERK_ADMIN_TOKEN"],
-		http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}}
-	select {
-	case s.base = <-base:
-	case err := <-done:
-		b.Fatalf("service stopped: %v", err)
-	case <-time.After(60 * time.Second):
-		b.Fatal("service did not start")
-	}
-	b.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			b.Error("service did not stop within 30s")
-		}
-	})
-	return s
+	s := startService(b, vars)
+	s.http = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
+	return &benchService{service: s, b: b}
 }
 
 // api calls the JSON API as the admin.
 func (s *benchService) api(method, path, contentType string, body []byte, want int, out any) {
 	s.b.Helper()
-	req, _ := http.NewRequest(method, s.base+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := s.http.Do(req)
-	if err != nil {
-		s.b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		s.b.Fatalf("%s %s: %d, want %d: %.500s", method, path, resp.StatusCode, want, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			s.b.Fatal(err)
-		}
-	}
+	s.service.api(method, path, contentType, string(body), want, out)
 }
 
 // createBenchNetwork creates a network with a weekly meeting for ten
