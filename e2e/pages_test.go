@@ -85,10 +85,13 @@ func TestPagesInTheBrowser(t *testing.T) {
 		if got := b.text(".result"); !strings.Contains(got, "Ja, jag kommer") {
 			t.Errorf("result %q", got)
 		}
-		for _, sel := range []string{`a[href$="/invite.ics"]`, `a[href^="webcal://"]`, `a[href^="https://calendar.google.com/calendar/r?cid=webcal"]`,
-			`a[href^="https://outlook.live.com/calendar/0/addfromweb?url=http"]`, `a[href*="?do=unsubscribe"]`, `a[href*="?do=leave"]`} {
-			if b.count(sel) != 1 {
-				t.Errorf("no link %s after answering", sel)
+		// The network's feed and the member's personal feed, each for
+		// Apple, Google and Outlook.
+		for sel, want := range map[string]int{`a[href$="/invite.ics"]`: 1, `a[href^="webcal://"]`: 2, `a[href^="https://calendar.google.com/calendar/r?cid=webcal"]`: 2,
+			`a[href^="https://outlook.live.com/calendar/0/addfromweb?url=http"]`: 2, `a[href^="webcal://"][href*="/feeds/m/"]`: 1,
+			`a[href*="?do=unsubscribe"]`: 1, `a[href*="?do=leave"]`: 1} {
+			if got := b.count(sel); got != want {
+				t.Errorf("%d links %s after answering, want %d", got, sel, want)
 			}
 		}
 		b.check("rsvp-answered")
