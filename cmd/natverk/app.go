@@ -188,21 +188,27 @@ func connectBroker(ctx context.Context, cfg config.Config, log *slog.Logger) (*b
 		return nil, err
 	}
 	b.js = js
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		_, err = events.EnsureStream(sctx, js, events.StreamConfig{Replicas: cfg.StreamReplicas, MaxAge: cfg.StreamMaxAge, MaxBytes: cfg.StreamMaxBytes})
-		if err == nil || sctx.Err() != nil {
-			break
+	// JetStream may be unavailable for a while: a cluster electing a meta
+	// leader after a node restarted, a server still starting. Each attempt
+	// is bounded and the process waits, saying so, until it succeeds or is
+	// stopped.
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err = events.EnsureStream(actx, js, events.StreamConfig{Replicas: cfg.StreamReplicas, MaxAge: cfg.StreamMaxAge, MaxBytes: cfg.StreamMaxBytes})
+		cancel()
+		if err == nil {
+			return b, nil
 		}
-		log.Warn("waiting for JetStream", "err", err)
-		time.Sleep(time.Second)
+		if ctx.Err() != nil {
+			b.close()
+			return nil, fmt.Errorf("create the NATVERK stream: %w", err)
+		}
+		log.Warn("waiting for JetStream to create the NATVERK stream", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(time.Duration(attempt)*time.Second, 5*time.Second)):
+		}
 	}
-	if err != nil {
-		b.close()
-		return nil, fmt.Errorf("create the NATVERK stream: %w", err)
-	}
-	return b, nil
 }
 
 // mailTransport returns the SMTP sender, or the Maildir in embedded mode.
