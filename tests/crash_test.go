@@ -39,7 +39,7 @@ func TestCrashMidFanOut(t *testing.T) {
 		waitDelivered(t, n, first, second)
 		waitQuiet(t, ctx, api.MetricsURL)
 		checkOnce(t, reg, mailerConcurrency, first, second)
-		checkOutbox(t, ctx, dsn, nodes, api)
+		checkOutbox(t, ctx, dsn, nodes, false, api)
 	})
 	t.Run("WholeProcessEmbedded", func(t *testing.T) {
 		t.Parallel()

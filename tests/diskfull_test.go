@@ -108,6 +108,11 @@ func TestDiskFull(t *testing.T) {
 	// outbox meanwhile.
 	time.Sleep(5 * time.Second)
 	t.Logf("before the restart: %d sent, /readyz %v", sink.Count(), readiness(ctx, c))
+	// An operator (or an orchestrator) learns it from /readyz: the relay
+	// cannot publish, so the service is degraded although NATS answers.
+	if r, err := c.Readyz(ctx); err != nil || r.Code != 503 || len(r.Degraded()) == 0 {
+		t.Errorf("/readyz while no event can be published: %+v %v, want 503 naming what is degraded", r, err)
+	}
 	if err := p.Stop(30 * time.Second); err != nil {
 		t.Errorf("stop: %v", err)
 	}

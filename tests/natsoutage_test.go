@@ -91,7 +91,7 @@ func TestNATSDownWithWrites(t *testing.T) {
 		waitReady(t, ctx, p.Client())
 	}
 	checkOnce(t, all, 0, sinks...)
-	checkOutbox(t, ctx, dsn, nodes, api...)
+	checkOutbox(t, ctx, dsn, nodes, false, api...)
 }
 
 // TestNATSRestartDuringFanOut is issue 10's "NATS restart" and "NATS
@@ -146,7 +146,7 @@ func TestNATSRestartDuringFanOut(t *testing.T) {
 			waitQuiet(t, ctx, api.MetricsURL)
 			waitReady(t, ctx, api.Client())
 			checkOnce(t, reg, 0, sink)
-			checkOutbox(t, ctx, dsn, nodes, api)
+			checkOutbox(t, ctx, dsn, nodes, false, api)
 		})
 	}
 }

@@ -161,5 +161,5 @@ func TestPostgresRestart(t *testing.T) {
 	waitDelivered(t, n, sink)
 	waitQuiet(t, ctx, api.MetricsURL)
 	checkOnce(t, reg, mailerConcurrency, sink)
-	checkOutbox(t, ctx, dsn, nodes, api)
+	checkOutbox(t, ctx, dsn, nodes, false, api)
 }

@@ -57,6 +57,9 @@ func NewDeployment(tb testing.TB, env map[string]string) *Deployment {
 		"NATVERK_RATE_LIMIT":   "10000",
 		"NATVERK_SMTP_POOL":    "4",
 		"NATVERK_MAIL_DOMAIN":  "natverk.test",
+		// A killed mailer's claims lapse after this; the default (2m)
+		// makes every crash test wait two minutes.
+		"NATVERK_MAIL_CLAIM_TTL": "20s",
 	}
 	maps.Copy(base, env)
 	return &Deployment{tb: tb, dir: tb.TempDir(), logs: LogDir(tb), env: base}

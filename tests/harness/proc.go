@@ -182,8 +182,7 @@ func (p *Proc) Kill() error {
 	if cmd == nil {
 		return nil
 	}
-	cmd.Process.Signal(syscall.SIGCONT) // a stopped process dies only once it runs
-	cmd.Process.Kill()
+	cmd.Process.Kill() // SIGKILL ends a stopped (SIGSTOP) process too
 	<-done
 	return nil
 }
