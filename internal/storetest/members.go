@@ -161,3 +161,34 @@ func testErase(t *testing.T, open Opener) {
 	wantCode(t, s.EraseMember(ctx(), ms[0].ID), natverk.ENOTFOUND)
 	_ = fmt.Sprint
 }
+
+// testImportLarge imports 100,000 rows in one call, then again with a
+// tenth changed: all or nothing per call, counts exact.
+func testImportLarge(t *testing.T, open Opener) {
+	if testing.Short() {
+		t.Skip("100,000 rows; run without -short")
+	}
+	s := open(t)
+	const n = 100_000
+	towns := []string{"Göteborg", "Malmö", "Umeå", "Örebro", "Luleå"}
+	rows := make([]natverk.ImportRow, n)
+	for i := range rows {
+		rows[i] = natverk.ImportRow{Row: i + 2, MemberInput: natverk.MemberInput{
+			Email: fmt.Sprintf("m%06d@example.org", i), Name: fmt.Sprintf("Medlem %d Åberg", i), Town: towns[i%len(towns)], Locale: natverk.LocaleSV,
+		}}
+	}
+	res, err := s.ImportMembers(ctx(), rows)
+	if err != nil || res.Created != n {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	for i := 0; i < n; i += 10 {
+		rows[i].Town = "Kiruna"
+	}
+	res, err = s.ImportMembers(ctx(), rows)
+	if err != nil || res.Created != 0 || res.Updated != n/10 || res.Unchanged != n-n/10 {
+		t.Fatalf("second import: created %d updated %d unchanged %d, %v", res.Created, res.Updated, res.Unchanged, err)
+	}
+	if _, total, _ := s.FindMembers(ctx(), natverk.MemberFilter{Q: "kiruna", IncludeHidden: true}); total != n/10 {
+		t.Fatalf("%d members in Kiruna, want %d", total, n/10)
+	}
+}

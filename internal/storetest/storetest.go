@@ -21,6 +21,7 @@ type Opener func(tb testing.TB) natverk.Store
 func Run(t *testing.T, open Opener) {
 	t.Run("Members", func(t *testing.T) { testMembers(t, open) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, open) })
+	t.Run("ImportLarge", func(t *testing.T) { testImportLarge(t, open) })
 	t.Run("Networks", func(t *testing.T) { testNetworks(t, open) })
 	t.Run("Series", func(t *testing.T) { testSeries(t, open) })
 	t.Run("Invite", func(t *testing.T) { testInvite(t, open) })
