@@ -319,3 +319,28 @@ func TestOrganizerLinkMail(t *testing.T) {
 		t.Fatal("an organizer link went to a member who does not organize the network")
 	}
 }
+
+// TestSupportMails: a support request mails the board; the decision mails
+// the organizers.
+func TestSupportMails(t *testing.T) {
+	f := newFixture(t, smtptest.Faults{})
+	ctx := context.Background()
+	f.drain()
+	req, err := f.store.CreateSupportRequest(ctx, f.net.ID, f.ms[0].ID, natverk.SupportInput{What: "Lokalhyra för höstens möten", CostSEK: 2400}, "styrelsen@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.drain(events.MailQueued)
+	msgs := f.sink.WaitFor(t, 1, 10*time.Second)
+	if msgs[0].To[0] != "styrelsen@example.org" || !bytes.Contains(msgs[0].Data, []byte("Lokalhyra")) {
+		t.Fatalf("board mail to %v", msgs[0].To)
+	}
+	if _, err := f.store.DecideSupportRequest(ctx, req.ID, natverk.SupportDecision{Status: natverk.SupportGranted, Note: "Beviljas."}); err != nil {
+		t.Fatal(err)
+	}
+	f.drain(events.MailQueued)
+	msgs = f.sink.WaitFor(t, 2, 10*time.Second)
+	if msgs[1].To[0] != "org@example.org" {
+		t.Fatalf("decision mail to %v", msgs[1].To)
+	}
+}
