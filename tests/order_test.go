@@ -15,7 +15,7 @@ import (
 // (docs/EVENTS.md, "Ordering") that the stream holds each network's
 // events in commit order when the stream's leader changes while a
 // fan-out is being published: in even rounds the leader steps down every
-// 100 ms (as in a rolling upgrade), in odd ones the node the relay is
+// 150 ms, up to 20 times (as in a rolling upgrade), in odd ones the node the relay is
 // connected to, the leader, is killed. A publish lost at the old leader
 // must not let the ones after it, stored by the new leader, overtake it.
 func TestRelayOrderAcrossLeaderChanges(t *testing.T) {
@@ -60,13 +60,13 @@ func TestRelayOrderAcrossLeaderChanges(t *testing.T) {
 			go func() {
 				i := 0
 				defer func() { stepdowns <- i }()
-				for ; ; i++ {
+				for ; i < 20; i++ {
 					left, err := harness.QueryInt(ctx, dsn, `SELECT count(*) FROM outbox WHERE published_at IS NULL`)
 					if err != nil || (invited.Load() && left == 0) {
 						return
 					}
 					nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+events.DefaultStream, nil, 2*time.Second)
-					time.Sleep(100 * time.Millisecond)
+					time.Sleep(150 * time.Millisecond)
 				}
 			}()
 		}
