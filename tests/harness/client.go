@@ -49,6 +49,7 @@ func (r *Response) Problem() (p Problem, ok bool) {
 	return p, json.Unmarshal(r.Body, &p) == nil && p.Status == r.Status
 }
 
+// String shows the status and the body, for messages.
 func (r *Response) String() string {
 	return fmt.Sprintf("%d %s", r.Status, strings.TrimSpace(string(r.Body)))
 }

@@ -123,6 +123,7 @@ func (t Tally) Check(maxExtra int) error {
 	return nil
 }
 
+// String summarises the tally.
 func (t Tally) String() string {
 	return fmt.Sprintf("%d messages to %d recipients (%d repeated copies, %d missing, %d unexpected)", t.Total, t.Distinct, t.Extra(), len(t.Missing), len(t.Unexpected))
 }

@@ -147,6 +147,8 @@ func (n *NATSNode) Restart(tb testing.TB) {
 }
 
 // Pause freezes the server (SIGSTOP): connections stay open but nothing
-// is answered. Resume lets it run again.
-func (n *NATSNode) Pause() error  { return n.Signal(syscall.SIGSTOP) }
+// is answered.
+func (n *NATSNode) Pause() error { return n.Signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server run again (SIGCONT).
 func (n *NATSNode) Resume() error { return n.Signal(syscall.SIGCONT) }
