@@ -89,7 +89,9 @@ func TestRelayOrderAcrossLeaderChanges(t *testing.T) {
 		waitPublished(t, dsn, 0)
 		relay.Stop(30 * time.Second)
 	}
-	checkOutbox(t, ctx, dsn, nodes, false)
+	// Exactly once, in any order: a leader change may reorder a batch
+	// (docs/EVENTS.md, Ordering).
+	checkOutbox(t, ctx, dsn, nodes, true)
 }
 
 // waitPublished waits until at most left outbox events are unpublished.

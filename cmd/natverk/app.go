@@ -182,7 +182,8 @@ func connectBroker(ctx context.Context, cfg config.Config, log *slog.Logger) (*b
 		b.nc = nc
 		b.desc = redactURL(cfg.NATSURL)
 	}
-	js, err := jetstream.New(b.nc, jetstream.WithPublishAsyncMaxPending(4096))
+	// Publishes nobody answers give their slot back after 30 s.
+	js, err := jetstream.New(b.nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err != nil {
 		b.close()
 		return nil, err

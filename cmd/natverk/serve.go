@@ -75,8 +75,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	var stops []func(context.Context) error
 	var mailDesc string
 
+	var rl *relay.Relay
 	if cfg.Has(config.RoleRelay) {
 		r := &relay.Relay{Store: store, Publisher: events.NewPublisher(br.js), Log: log.With("role", "relay"), Holder: holder, Retention: cfg.OutboxRetention, Metrics: mx}
+		rl = r
 		wg.Add(1)
 		go func() { defer wg.Done(); r.Run(runCtx) }()
 	}
@@ -91,7 +93,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		if err != nil {
 			return err
 		}
-		mw := &worker.Mailer{Store: store, Composer: comp, Sender: sender, Links: lb, Log: log.With("role", "mailer"), Metrics: mx}
+		mw := &worker.Mailer{Store: store, Composer: comp, Sender: sender, Links: lb, Log: log.With("role", "mailer"), Metrics: mx, ClaimTTL: cfg.MailClaimTTL}
 		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
 			Name: events.ConsumerMailer, Subjects: worker.MailerSubjects, Concurrency: cfg.SMTPPool * 2,
 			MaxAckPending: 2000, Logger: log.With("role", "mailer"), Observer: mx, Backoff: cfg.RetryBackoff,
@@ -172,6 +174,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 				}
 				if cfg.SMTPURL != "" {
 					m["smtp"] = smtpReachable(ctx, cfg.SMTPURL)
+				}
+				if rl != nil {
+					// Connected is not enough: the relay holding the lease
+					// may be unable to publish (a stream that refuses writes).
+					if leader, err := rl.Status(); leader && err != nil {
+						m["outbox"] = err
+					}
 				}
 				return m
 			},

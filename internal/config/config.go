@@ -86,6 +86,9 @@ type Config struct {
 	DKIMDomain   string
 	DKIMSelector string
 	DKIMKeyFile  string
+	// MailClaimTTL is how long a message being sent stays reserved for its
+	// sender; a crashed mailer's messages are sent again after it.
+	MailClaimTTL time.Duration
 	// RetryBackoff is the delay before each retry of a failed event
 	// handler; after the last, the event is dead-lettered.
 	RetryBackoff []time.Duration
@@ -148,6 +151,7 @@ var Settings = []Setting{
 	{"NATVERK_DKIM_DOMAIN", "", "DKIM signing domain (with selector and key file)", false},
 	{"NATVERK_DKIM_SELECTOR", "", "DKIM selector", false},
 	{"NATVERK_DKIM_KEY_FILE", "", "PEM private key (RSA or Ed25519)", false},
+	{"NATVERK_MAIL_CLAIM_TTL", "2m", "how long a mail being sent is reserved for its sender (a crashed mailer's mail goes out again after it)", false},
 	{"NATVERK_RETRY_BACKOFF", "1s,5s,30s,2m,10m", "delays before each retry of a failed event; then it is dead-lettered", false},
 	{"NATVERK_REMINDER_BEFORE", "72h", "when reminders go out before a meeting", false},
 	{"NATVERK_DIGEST_EVERY", "24h", "at most one answer digest per network per period", false},
@@ -265,6 +269,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DKIMDomain:        get("NATVERK_DKIM_DOMAIN"),
 		DKIMSelector:      get("NATVERK_DKIM_SELECTOR"),
 		DKIMKeyFile:       get("NATVERK_DKIM_KEY_FILE"),
+		MailClaimTTL:      dur("NATVERK_MAIL_CLAIM_TTL", 2*time.Minute),
 		RetryBackoff:      durList("NATVERK_RETRY_BACKOFF", []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}),
 		ReminderBefore:    dur("NATVERK_REMINDER_BEFORE", 72*time.Hour),
 		DigestEvery:       dur("NATVERK_DIGEST_EVERY", 24*time.Hour),
@@ -351,6 +356,9 @@ func (c Config) Validate() error {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 24 {
 		bad("NATVERK_ADMIN_TOKEN: use at least 24 characters")
+	}
+	if c.MailClaimTTL < 5*time.Second {
+		bad("NATVERK_MAIL_CLAIM_TTL: %s is shorter than a send may take; give 5s or more", c.MailClaimTTL)
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

@@ -11,7 +11,10 @@
 //
 // One relay publishes at a time: relays in several processes share a
 // lease in the store, so a second relay takes over within the lease's
-// lifetime when the first dies, and commit order is kept.
+// lifetime when the first dies, and commit order is kept — except when the
+// stream's leader changes in the middle of a batch, when an event lost at
+// the old leader is stored after later ones (handlers are order-insensitive,
+// docs/EVENTS.md).
 package relay
 
 import (
