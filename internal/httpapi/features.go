@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"html/template"
 	"maps"
 	"net/http"
@@ -56,18 +55,7 @@ var featurePages = func() map[string]*template.Template {
 // renderFeaturePage writes a feature page with the headers every page
 // carries (as renderPage does for the others).
 func (s *Server) renderFeaturePage(w http.ResponseWriter, status int, page string, data any) {
-	var buf bytes.Buffer
-	if err := featurePages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
-		s.log().Error("render page", "page", page, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", csp)
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	s.writePage(w, status, page, featurePages[page], data)
 }
 
 // ft returns a text of the features' pages in lang (Swedish when missing),

@@ -51,8 +51,14 @@ const csp = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-ac
 
 // renderPage writes an HTML page.
 func (s *Server) renderPage(w http.ResponseWriter, status int, page string, data any) {
+	s.writePage(w, status, page, pages[page], data)
+}
+
+// writePage executes a page template into a buffer and writes it with the
+// headers every page carries (CSP, no caching).
+func (s *Server) writePage(w http.ResponseWriter, status int, page string, t *template.Template, data any) {
 	var buf bytes.Buffer
-	if err := pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.log().Error("render page", "page", page, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

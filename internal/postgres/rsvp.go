@@ -153,7 +153,12 @@ func (db *DB) FindRSVPs(ctx context.Context, f natverk.RSVPFilter) ([]*natverk.R
 	if f.MemberID != 0 {
 		where = append(where, "member_id = "+a.add(f.MemberID))
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+rsvpColumns+` FROM rsvps WHERE `+strings.Join(where, " AND ")+` ORDER BY series_id, member_id, occurrence`, a...)
+	return queryRSVPs(ctx, db.pool, `SELECT `+rsvpColumns+` FROM rsvps WHERE `+strings.Join(where, " AND ")+` ORDER BY series_id, member_id, occurrence`, a...)
+}
+
+// queryRSVPs runs a query of rsvpColumns and scans every answer.
+func queryRSVPs(ctx context.Context, q querier, query string, args ...any) ([]*natverk.RSVP, error) {
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, storeErr("find answers", err)
 	}

@@ -11,20 +11,7 @@ import (
 // seriesAnswers returns every stored answer of a series, in the
 // transaction.
 func seriesAnswers(ctx context.Context, q querier, seriesID int64) ([]*natverk.RSVP, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+rsvpColumns+` FROM rsvps WHERE series_id = ? ORDER BY member_id, occurrence`, seriesID)
-	if err != nil {
-		return nil, storeErr("find answers", err)
-	}
-	defer rows.Close()
-	var out []*natverk.RSVP
-	for rows.Next() {
-		r, err := scanRSVP(rows)
-		if err != nil {
-			return nil, storeErr("scan answer", err)
-		}
-		out = append(out, r)
-	}
-	return out, storeErr("find answers", rows.Err())
+	return queryRSVPs(ctx, q, `SELECT `+rsvpColumns+` FROM rsvps WHERE series_id = ? ORDER BY member_id, occurrence`, seriesID)
 }
 
 // inviteeMemberships returns the network's invitees as memberships (only

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/natverk/natverk/events"
 	"github.com/natverk/natverk/internal/natverk"
 )
 
@@ -143,7 +142,12 @@ func (db *DB) FindRSVPs(ctx context.Context, f natverk.RSVPFilter) ([]*natverk.R
 	if f.MemberID != 0 {
 		where, args = append(where, "member_id = ?"), append(args, f.MemberID)
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+rsvpColumns+` FROM rsvps WHERE `+strings.Join(where, " AND ")+` ORDER BY series_id, member_id, occurrence`, args...)
+	return queryRSVPs(ctx, db.r, `SELECT `+rsvpColumns+` FROM rsvps WHERE `+strings.Join(where, " AND ")+` ORDER BY series_id, member_id, occurrence`, args...)
+}
+
+// queryRSVPs runs a query of rsvpColumns and scans every answer.
+func queryRSVPs(ctx context.Context, q querier, query string, args ...any) ([]*natverk.RSVP, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, storeErr("find answers", err)
 	}
@@ -158,5 +162,3 @@ func (db *DB) FindRSVPs(ctx context.Context, f natverk.RSVPFilter) ([]*natverk.R
 	}
 	return out, storeErr("find answers", rows.Err())
 }
-
-var _ = events.RSVPRecorded
