@@ -89,7 +89,7 @@ func RunCluster(tb testing.TB, n int) []*embedded.NATS {
 }
 
 func startCluster(tb testing.TB, n, attempt int) ([]*embedded.NATS, error) {
-	ports, err := freePorts(n)
+	ports, err := FreePorts(n)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +138,9 @@ func startCluster(tb testing.TB, n, attempt int) ([]*embedded.NATS, error) {
 	return nodes, nil
 }
 
-// freePorts returns n loopback TCP ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
+// FreePorts returns n loopback TCP ports that were free a moment ago.
+// Another process may take one before it is used; the caller retries.
+func FreePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	var ls []net.Listener
 	defer func() {
