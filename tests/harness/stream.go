@@ -45,7 +45,26 @@ func Connect(urls string) (*nats.Conn, jetstream.JetStream, error) {
 
 // ReadStream reads every message stored in the NATVERK stream, in stream
 // order, with an ordered consumer (it changes no durable consumer).
+//
+// A cluster that just lost or regained a node may answer "no responders"
+// while it elects the stream's leader: the read is tried again for up to
+// a minute.
 func ReadStream(ctx context.Context, js jetstream.JetStream) ([]StreamEvent, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, err := readStream(ctx, js)
+		if err == nil || !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, jetstream.ErrNoStreamResponse) || time.Now().After(deadline) {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func readStream(ctx context.Context, js jetstream.JetStream) ([]StreamEvent, error) {
 	s, err := js.Stream(ctx, events.DefaultStream)
 	if err != nil {
 		return nil, fmt.Errorf("harness: stream: %w", err)
