@@ -26,7 +26,9 @@ type Postgres struct {
 
 	bin   string
 	runAs []string // command prefix that runs a program as the data directory's owner
-	logTo string
+	root  string   // holds Dir and the server's log; owned by the server's user
+	logTo string   // the server's log, under root
+	keep  string   // where the log is copied when the test ends
 }
 
 // StartPostgres initialises and starts a private server. When that is
@@ -44,7 +46,13 @@ func StartPostgres(tb testing.TB) *Postgres {
 	}
 	tb.Cleanup(func() {
 		p.pgctl("stop", "-m", "immediate")
-		os.RemoveAll(p.Dir)
+		// The log lives beside the data directory because, when the
+		// server runs as another user, the test's own temporary
+		// directories (mode 0700) are closed to it; keep a copy.
+		if b, err := os.ReadFile(p.logTo); err == nil {
+			os.WriteFile(p.keep, b, 0o644)
+		}
+		os.RemoveAll(p.root)
 	})
 	if out, err := p.run(filepath.Join(p.bin, "initdb"), "-D", p.Dir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--locale=C"); err != nil {
 		tb.Fatalf("harness: initdb: %v\n%s", err, out)
@@ -64,32 +72,32 @@ func preparePostgres(tb testing.TB) (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "natverk-pg-")
+	root, err := os.MkdirTemp("", "natverk-pg-")
 	if err != nil {
 		return nil, err
 	}
-	p := &Postgres{Dir: dir, Port: ports[0], bin: bin, logTo: filepath.Join(LogDir(tb), "postgres.log")}
+	p := &Postgres{
+		Dir: filepath.Join(root, "data"), Port: ports[0], bin: bin, root: root,
+		logTo: filepath.Join(root, "postgres.log"),
+		keep:  filepath.Join(LogDir(tb), "postgres.log"),
+	}
 	if os.Geteuid() == 0 {
 		// initdb and postgres refuse to run as root: run them as the
 		// postgres user, which must own the directory.
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			os.RemoveAll(dir)
+			os.RemoveAll(root)
 			return nil, fmt.Errorf("running as root and there is no postgres user: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			os.RemoveAll(dir)
+		if err := os.Chown(root, uid, gid); err != nil {
+			os.RemoveAll(root)
 			return nil, err
-		}
-		if f, err := os.Create(p.logTo); err == nil {
-			f.Close()
-			os.Chown(p.logTo, uid, gid)
 		}
 		runuser, err := exec.LookPath("runuser")
 		if err != nil {
-			os.RemoveAll(dir)
+			os.RemoveAll(root)
 			return nil, fmt.Errorf("running as root without runuser: %w", err)
 		}
 		p.runAs = []string{runuser, "-u", "postgres", "--"}
