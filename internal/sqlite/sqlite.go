@@ -32,8 +32,8 @@ var migrationFS embed.FS
 // DB is a natverk.Store on a SQLite file.
 type DB struct {
 	path string
-	w    *sql.DB // one connection, BEGIN IMMEDIATE
-	r    *sql.DB // readers
+	w    *stmtDB // one connection, BEGIN IMMEDIATE
+	r    *stmtDB // readers
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 
@@ -65,7 +65,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
-	db := &DB{path: path, w: w, r: r, Now: time.Now, notify: make(chan struct{}, 1)}
+	db := &DB{path: path, w: newStmtDB(w), r: newStmtDB(r), Now: time.Now, notify: make(chan struct{}, 1)}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -166,15 +166,17 @@ type Tx struct {
 	*sql.Tx
 	now    time.Time
 	events int
+	cache  *stmtDB // the write pool's prepared statements
 }
 
 // begin starts a write transaction (BEGIN IMMEDIATE).
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	db.w.preparePending(ctx)
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, storeErr("begin", err)
 	}
-	return &Tx{Tx: tx, now: db.Now().UTC()}, nil
+	return &Tx{Tx: tx, now: db.Now().UTC(), cache: db.w}, nil
 }
 
 // commit commits and wakes the relay when events were written.
