@@ -224,7 +224,7 @@ func BenchmarkRSVPPost(b *testing.B) {
 		}
 		answers := []string{"yes", "no", "maybe"}
 		var next atomic.Int64
-		b.ResetTimer() // the invitations and page views above are setup
+		b.ResetTimer()       // the invitations and page views above are setup
 		b.SetParallelism(25) // 50 clients on two cores
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
