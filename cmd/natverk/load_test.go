@@ -64,7 +64,7 @@ func TestLoadRSVPBurstWithFeeds(t *testing.T) {
 	words := []string{"yes", "no", "maybe"}
 	partstat := map[string]string{"yes": "Ditt svar: Ja, jag kommer.", "no": "Ditt svar: Nej, jag kommer inte.", "maybe": "Ditt svar: Kanske."}
 	last := make([]atomic.Int64, len(forms)) // the answer index each member gave last
-	var next, failures atomic.Int64
+	var failures atomic.Int64
 	stop := make(chan struct{})
 	var feeds sync.WaitGroup
 	for c := 0; c < 4; c++ { // calendar apps polling meanwhile
@@ -90,18 +90,21 @@ func TestLoadRSVPBurstWithFeeds(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	start := time.Now()
-	for c := 0; c < 50; c++ {
+	const clients = 50
+	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				n := next.Add(1) - 1
-				if n >= int64(answers) {
-					return
-				}
-				i := n % int64(len(forms))
-				// Each member answers in turn, so a member's answers never race.
-				w := (n / int64(len(forms))) % 3
+			// Each client answers for its own members (i ≡ c mod 50) in
+			// turn, so a member's answers never overlap and the last one
+			// sent is the last one stored.
+			var mine []int
+			for i := c; i < len(forms); i += clients {
+				mine = append(mine, i)
+			}
+			for k := 0; k < answers/clients; k++ {
+				i := mine[k%len(mine)]
+				w := (k / len(mine)) % 3
 				resp, err := s.http.PostForm(forms[i].link, url.Values{"csrf": {forms[i].csrf}, "answer": {words[w]}})
 				if err != nil || resp.StatusCode != 200 {
 					failures.Add(1)
@@ -112,7 +115,7 @@ func TestLoadRSVPBurstWithFeeds(t *testing.T) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				last[i].Store(w)
+				last[i].Store(int64(w))
 			}
 		}()
 	}
