@@ -39,6 +39,10 @@ type DB struct {
 
 	notify chan struct{}
 	once   sync.Once
+
+	writes     chan *writeReq // to the writer (groupcommit.go)
+	closing    chan struct{}  // closed by Close
+	writerDone chan struct{}  // closed when the writer has stopped
 }
 
 var _ natverk.Store = (*DB)(nil)
@@ -65,7 +69,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
-	db := &DB{path: path, w: newStmtDB(w), r: newStmtDB(r), Now: time.Now, notify: make(chan struct{}, 1)}
+	db := &DB{path: path, w: newStmtDB(w), r: newStmtDB(r), Now: time.Now, notify: make(chan struct{}, 1),
+		writes: make(chan *writeReq), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	go db.writer()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -76,7 +82,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes the database.
 func (db *DB) Close() error {
 	var err error
-	db.once.Do(func() { err = errors.Join(db.r.Close(), db.w.Close()) })
+	db.once.Do(func() {
+		// The writer finishes the group it runs; writes after this fail.
+		close(db.closing)
+		<-db.writerDone
+		err = errors.Join(db.r.Close(), db.w.Close())
+	})
 	return err
 }
 
@@ -191,19 +202,6 @@ func (db *DB) commit(tx *Tx) error {
 		}
 	}
 	return nil
-}
-
-// write runs fn in a write transaction and commits it.
-func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return db.commit(tx)
 }
 
 // emit writes events to the outbox in the transaction.
