@@ -176,9 +176,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 					m["smtp"] = smtpReachable(ctx, cfg.SMTPURL)
 				}
 				if rl != nil {
-					// Connected is not enough: the relay holding the lease
-					// may be unable to publish (a stream that refuses writes).
-					if leader, err := rl.Status(); leader && err != nil {
+					// Connected is not enough: the relay may be unable to
+					// publish (a stream that refuses writes) or to take the
+					// lease (a store that refuses writes).
+					if _, err := rl.Status(); err != nil {
 						m["outbox"] = err
 					}
 				}

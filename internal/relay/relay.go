@@ -107,8 +107,9 @@ func (r *Relay) defaults() {
 	}
 }
 
-// Status reports whether this relay holds the lease and the last
-// publishing error (nil when the last attempt succeeded).
+// Status reports whether this relay holds the lease and the last error
+// publishing or taking the lease (nil when the last attempt succeeded,
+// and for a relay that waits while another holds the lease).
 func (r *Relay) Status() (leader bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -128,6 +129,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	notify := r.Store.OutboxNotify()
 	var lastLease, lastPrune time.Time
 	leader := false
+	var leaseErr error
 	backoff := time.Duration(0)
 	defer func() {
 		if leader {
@@ -143,9 +145,10 @@ func (r *Relay) Run(ctx context.Context) error {
 		now := r.Now()
 		if now.Sub(lastLease) >= r.LeaseTTL/3 || !leader {
 			ok, err := r.Store.AcquireLease(ctx, "relay", r.Holder, now, r.LeaseTTL)
+			leaseErr = nil
 			if err != nil {
 				r.Log.Warn("relay: lease", "err", err)
-				ok = false
+				ok, leaseErr = false, fmt.Errorf("relay: lease: %w", err)
 			}
 			if ok != leader {
 				r.Log.Info("relay: lease", "leader", ok, "holder", r.Holder)
@@ -153,8 +156,16 @@ func (r *Relay) Run(ctx context.Context) error {
 			leader, lastLease = ok, now
 		}
 		if !leader {
-			r.setStatus(false, nil)
-			if !sleep(ctx, r.LeaseTTL/3) {
+			// Another relay holds the lease (no error), or the store
+			// refused the lease (an error /readyz reports; asked again
+			// within a second, so publishing resumes soon after the store
+			// does).
+			r.setStatus(false, leaseErr)
+			wait := r.LeaseTTL / 3
+			if leaseErr != nil {
+				wait = min(wait, time.Second)
+			}
+			if !sleep(ctx, wait) {
 				return nil
 			}
 			continue

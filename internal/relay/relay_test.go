@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -217,5 +218,44 @@ func TestBrokerDown(t *testing.T) {
 			t.Fatalf("event %d (%s) after %s: out of order", seq, id, last)
 		}
 		last = id
+	}
+}
+
+// failingLease is the real store, except that taking the lease fails
+// while fail is set: a store that refuses writes (a full disk).
+type failingLease struct {
+	*sqlite.DB
+	fail atomic.Bool
+}
+
+func (f *failingLease) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
+	if f.fail.Load() {
+		return false, errors.New("injected: disk full")
+	}
+	return f.DB.AcquireLease(ctx, name, holder, now, ttl)
+}
+
+// TestLeaseRefused: a relay whose store refuses the lease reports it in
+// Status (so /readyz is degraded), and publishes again soon after the
+// store accepts writes again, without waiting a lease period.
+func TestLeaseRefused(t *testing.T) {
+	db := openStore(t)
+	_, js := natstest.Run(t)
+	events.EnsureStream(context.Background(), js, events.StreamConfig{})
+	store := &failingLease{DB: db}
+	store.fail.Store(true)
+	// A long lease: waiting a third of it (20 s) would fail the test.
+	r := &relay.Relay{Store: store, Publisher: events.NewPublisher(js), Poll: 10 * time.Millisecond, LeaseTTL: time.Minute}
+	stop := start(t, r)
+	defer stop()
+	importMembers(t, db, 1)
+	waitFor(t, "the refused lease reported", func() bool {
+		leader, err := r.Status()
+		return !leader && err != nil && strings.Contains(err.Error(), "disk full")
+	})
+	store.fail.Store(false)
+	waitFor(t, "outbox drained once the store accepts the lease", func() bool { return pending(t, db) == 0 })
+	if leader, err := r.Status(); !leader || err != nil {
+		t.Fatalf("after recovery: leader %v, err %v", leader, err)
 	}
 }
