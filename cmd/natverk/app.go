@@ -190,26 +190,57 @@ func connectBroker(ctx context.Context, cfg config.Config, log *slog.Logger) (*b
 	}
 	b.js = js
 	// JetStream may be unavailable for a while: a cluster electing a meta
-	// leader after a node restarted, a server still starting. Each attempt
-	// is bounded and the process waits, saying so, until it succeeds or is
-	// stopped.
-	for attempt := 1; ; attempt++ {
+	// leader after a node restarted, a server still starting.
+	err = untilJetStream(ctx, log, "create the NATVERK stream", func() error {
 		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err = events.EnsureStream(actx, js, events.StreamConfig{Replicas: cfg.StreamReplicas, MaxAge: cfg.StreamMaxAge, MaxBytes: cfg.StreamMaxBytes})
-		cancel()
+		defer cancel()
+		_, err := events.EnsureStream(actx, js, events.StreamConfig{Replicas: cfg.StreamReplicas, MaxAge: cfg.StreamMaxAge, MaxBytes: cfg.StreamMaxBytes})
+		return err
+	})
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// untilJetStream runs op, a start-up request to JetStream, until it
+// succeeds or ctx ends, waiting between attempts and saying so. Each
+// attempt is bounded (by op, or by the client's default timeout). Errors
+// that say JetStream is not ready yet (no answer in time, no responders,
+// a cluster not available) are waited out; others are returned.
+func untilJetStream(ctx context.Context, log *slog.Logger, what string, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
 		if err == nil {
-			return b, nil
+			return nil
 		}
-		if ctx.Err() != nil {
-			b.close()
-			return nil, fmt.Errorf("create the NATVERK stream: %w", err)
+		if ctx.Err() != nil || !jetStreamNotReady(err) {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		log.Warn("waiting for JetStream to create the NATVERK stream", "attempt", attempt, "err", err)
+		log.Warn("waiting for JetStream", "to", what, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", what, err)
 		case <-time.After(min(time.Duration(attempt)*time.Second, 5*time.Second)):
 		}
 	}
+}
+
+// jetStreamNotReady reports whether err means JetStream did not answer or
+// is temporarily unavailable, rather than refusing the request.
+func jetStreamNotReady(err error) bool {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
+		errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrJetStreamNotEnabled),
+		errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionReconnecting),
+		errors.Is(err, nats.ErrNoServers):
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.Code == 503 || apiErr.Code == 408
+	}
+	return false
 }
 
 // mailTransport returns the SMTP sender, or the Maildir in embedded mode.

@@ -94,12 +94,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			return err
 		}
 		mw := &worker.Mailer{Store: store, Composer: comp, Sender: sender, Links: lb, Log: log.With("role", "mailer"), Metrics: mx, ClaimTTL: cfg.MailClaimTTL}
-		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
-			Name: events.ConsumerMailer, Subjects: worker.MailerSubjects, Concurrency: cfg.SMTPPool * 2,
-			MaxAckPending: 2000, Logger: log.With("role", "mailer"), Observer: mx, Backoff: cfg.RetryBackoff,
-		}, mw.Handle)
+		var c *events.Consumer
+		err = untilJetStream(ctx, log, "start the mailer consumer", func() (err error) {
+			c, err = events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
+				Name: events.ConsumerMailer, Subjects: worker.MailerSubjects, Concurrency: cfg.SMTPPool * 2,
+				MaxAckPending: 2000, Logger: log.With("role", "mailer"), Observer: mx, Backoff: cfg.RetryBackoff,
+			}, mw.Handle)
+			return err
+		})
 		if err != nil {
-			return fmt.Errorf("mailer consumer: %w", err)
+			return err
 		}
 		stops = append(stops, c.Stop)
 	}
@@ -131,13 +135,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	if cfg.Has(config.RoleCalendar) {
 		cw := &worker.Calendar{Store: store, Renderer: renderer, Log: log.With("role", "calendar")}
-		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
-			// Handlers mostly wait for a coalesced render: many may wait at once.
-			Name: events.ConsumerCalendar, Subjects: worker.CalendarSubjects, Concurrency: 256,
-			MaxAckPending: 5000, Logger: log.With("role", "calendar"), Observer: mx, Backoff: cfg.RetryBackoff,
-		}, cw.Handle)
+		var c *events.Consumer
+		err = untilJetStream(ctx, log, "start the calendar consumer", func() (err error) {
+			c, err = events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
+				// Handlers mostly wait for a coalesced render: many may wait at once.
+				Name: events.ConsumerCalendar, Subjects: worker.CalendarSubjects, Concurrency: 256,
+				MaxAckPending: 5000, Logger: log.With("role", "calendar"), Observer: mx, Backoff: cfg.RetryBackoff,
+			}, cw.Handle)
+			return err
+		})
 		if err != nil {
-			return fmt.Errorf("calendar consumer: %w", err)
+			return err
 		}
 		stops = append(stops, c.Stop)
 	}
@@ -148,12 +156,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	if cfg.Has(config.RoleWebhooks) {
 		ww := &webhook.Worker{Store: store, Sender: ws, Log: log.With("role", "webhooks")}
-		c, err := events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
-			Name: events.ConsumerWebhooks, Concurrency: 16,
-			MaxAckPending: 2000, Logger: log.With("role", "webhooks"), Observer: mx, Backoff: cfg.RetryBackoff,
-		}, ww.Handle)
+		var c *events.Consumer
+		err = untilJetStream(ctx, log, "start the webhooks consumer", func() (err error) {
+			c, err = events.Consume(ctx, br.js, events.DefaultStream, events.ConsumerConfig{
+				Name: events.ConsumerWebhooks, Concurrency: 16,
+				MaxAckPending: 2000, Logger: log.With("role", "webhooks"), Observer: mx, Backoff: cfg.RetryBackoff,
+			}, ww.Handle)
+			return err
+		})
 		if err != nil {
-			return fmt.Errorf("webhooks consumer: %w", err)
+			return err
 		}
 		stops = append(stops, c.Stop)
 	}
