@@ -69,6 +69,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
+	// Keep them all: database/sql keeps 2 idle by default, and a reader
+	// opened again costs a connection and its prepared statements.
+	r.SetMaxIdleConns(8)
 	db := &DB{path: path, w: newStmtDB(w), r: newStmtDB(r), Now: time.Now, notify: make(chan struct{}, 1),
 		writes: make(chan *writeReq), closing: make(chan struct{}), writerDone: make(chan struct{})}
 	go db.writer()
