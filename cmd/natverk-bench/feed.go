@@ -117,6 +117,12 @@ func (b *bench) buildFeed(ctx context.Context, svc *service) ([]byte, string, st
 	}
 	client := newClient(30*time.Second, 1)
 	deadline := time.Now().Add(time.Minute)
+	// The feed must show every moved meeting and then stay the same for
+	// two seconds: a render that read the series before the last move and
+	// its exceptions after it shows them all, and the render the last
+	// move's event asks for follows it with the series' final SEQUENCE.
+	var settled string
+	var since time.Time
 	for {
 		body, h, status, err := get(ctx, client, n.Feed.HTTPS, "")
 		if err != nil {
@@ -126,7 +132,11 @@ func (b *bench) buildFeed(ctx context.Context, svc *service) ([]byte, string, st
 			if h.Get("ETag") != feeds.ETag([]byte(body)) {
 				return nil, "", "", fmt.Errorf("feed ETag %s is not the body's", h.Get("ETag"))
 			}
-			return []byte(body), h.Get("ETag"), n.Feed.HTTPS, nil
+			if h.Get("ETag") != settled {
+				settled, since = h.Get("ETag"), time.Now()
+			} else if time.Since(since) >= 2*time.Second {
+				return []byte(body), settled, n.Feed.HTTPS, nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return nil, "", "", fmt.Errorf("the feed did not show %d moved meetings within a minute (status %d)", b.sizes.overrides, status)

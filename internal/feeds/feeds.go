@@ -53,6 +53,7 @@ type Renderer struct {
 	mu     sync.Mutex
 	states map[string]*flight
 	cache  map[string]cachedFeed
+	stale  map[string]bool // changed here: render on the next Get
 }
 
 // cachedFeed is a stored feed held in memory.
@@ -127,6 +128,14 @@ func (r *Renderer) Get(ctx context.Context, key string) (*natverk.StoredFeed, er
 	if f := r.cached(key); f != nil {
 		return f, nil
 	}
+	if r.takeStale(key) {
+		// Changed in this process since it was stored: render it now
+		// rather than serve the stored copy until the calendar worker
+		// drops it.
+		if err := r.Refresh(ctx, key); err != nil {
+			return nil, err
+		}
+	}
 	f, err := r.Store.FindFeed(ctx, key)
 	if natverk.ErrorCode(err) == natverk.ENOTFOUND {
 		if err := r.Refresh(ctx, key); err != nil {
@@ -151,6 +160,35 @@ func (r *Renderer) Invalidate(ctx context.Context, keys ...string) error {
 	}
 	r.mu.Unlock()
 	return r.Store.DeleteFeeds(ctx, keys)
+}
+
+// Stale tells the renderer that this process has just changed what the
+// feeds show (a member's answer, through the API): they leave the memory
+// cache and are rendered on their next Get, without waiting for the
+// calendar worker's Invalidate, which follows through the event and
+// reaches every process through the store.
+func (r *Renderer) Stale(keys ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stale == nil || len(r.stale) > 50000 {
+		// Bounded: a flag lost here only leaves the feed to the worker.
+		r.stale = map[string]bool{}
+	}
+	for _, k := range keys {
+		delete(r.cache, k)
+		r.stale[k] = true
+	}
+}
+
+// takeStale reports whether key was marked stale, clearing the mark.
+func (r *Renderer) takeStale(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stale[key] {
+		return false
+	}
+	delete(r.stale, key)
+	return true
 }
 
 func (r *Renderer) ttl() time.Duration {

@@ -338,6 +338,9 @@ func (s *Server) handleRecordAnswer(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if changed && s.Feeds != nil {
+		s.Feeds.Stale(natverk.MemberFeedKey(req.MemberID))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"answer": stored, "changed": changed})
 	return nil
 }

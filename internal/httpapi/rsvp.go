@@ -204,6 +204,10 @@ func (s *Server) handleRSVPPost(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
+	if s.Feeds != nil {
+		// The member's calendar app sees the answer on its next fetch.
+		s.Feeds.Stale(natverk.MemberFeedKey(rc.member.ID))
+	}
 	p.Recorded, p.ShowCalendar = true, true
 	p.Choice = choiceOf(ans)
 	if p.Answer, err = s.currentAnswer(r, rc); err != nil {
