@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/natverk/natverk/calendar"
@@ -50,6 +51,50 @@ type Mailer struct {
 	// the same message (default 2 minutes).
 	ClaimTTL time.Duration
 	Now      func() time.Time
+
+	// unrecorded holds outcomes of sends the store refused to record (a
+	// full disk): while any is left, no new message is claimed, so that a
+	// restart before the store recovers repeats at most the messages in
+	// flight when it stopped taking writes.
+	mu         sync.Mutex
+	unrecorded []outcome
+}
+
+// outcome is the record of one finished send.
+type outcome struct {
+	key, status string
+	bounce      bool
+	detail      string
+	code        int
+	at          time.Time
+}
+
+// recordOutcome writes a finished send's outcome; when the store refuses it, the
+// outcome is kept to be written before the next claim.
+func (w *Mailer) recordOutcome(ctx context.Context, o outcome) error {
+	err := w.Store.CompleteMail(ctx, o.key, o.status, o.bounce, o.detail, o.code, o.at)
+	if err != nil {
+		w.mu.Lock()
+		w.unrecorded = append(w.unrecorded, o)
+		w.mu.Unlock()
+		w.log().Warn("mail sent but not recorded; holding new sends until it is", "key", o.key, "err", err)
+	}
+	return err
+}
+
+// flushUnrecorded writes the outcomes the store refused before. It fails
+// while the store still refuses them.
+func (w *Mailer) flushUnrecorded(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.unrecorded) > 0 {
+		o := w.unrecorded[0]
+		if err := w.Store.CompleteMail(ctx, o.key, o.status, o.bounce, o.detail, o.code, o.at); err != nil {
+			return fmt.Errorf("worker: %d sent messages not yet recorded: %w", len(w.unrecorded), err)
+		}
+		w.unrecorded = w.unrecorded[1:]
+	}
+	return nil
 }
 
 func (w *Mailer) now() time.Time {
@@ -117,6 +162,9 @@ func (w *Mailer) send(ctx context.Context, job events.MailPayload) error {
 		}
 		return err
 	}
+	if err := w.flushUnrecorded(ctx); err != nil {
+		return err
+	}
 	now := w.now()
 	stored, claimed, err := w.Store.ClaimMail(ctx, *rec, now, w.claimTTL())
 	if err != nil {
@@ -146,7 +194,7 @@ func (w *Mailer) send(ctx context.Context, job events.MailPayload) error {
 		if w.Metrics != nil {
 			w.Metrics.MailSent(job.Kind)
 		}
-		return w.Store.CompleteMail(rctx, rec.Key, natverk.MailSent, false, "", 250, w.now())
+		return w.recordOutcome(rctx, outcome{key: rec.Key, status: natverk.MailSent, code: 250, at: w.now()})
 	}
 	code := 0
 	var se *mailer.SendError
@@ -158,7 +206,7 @@ func (w *Mailer) send(ctx context.Context, job events.MailPayload) error {
 		if w.Metrics != nil {
 			w.Metrics.MailBounced(job.Kind)
 		}
-		if err := w.Store.CompleteMail(rctx, rec.Key, natverk.MailFailed, true, sendErr.Error(), code, w.now()); err != nil {
+		if err := w.recordOutcome(rctx, outcome{key: rec.Key, status: natverk.MailFailed, bounce: true, detail: sendErr.Error(), code: code, at: w.now()}); err != nil {
 			return err
 		}
 		if job.MemberID != 0 && job.Kind != natverk.MailBounceNotice && job.Kind != natverk.MailDigest {
