@@ -257,10 +257,7 @@ func (r *Renderer) network(ctx context.Context, id int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	invitees, err := r.Store.FindMemberships(ctx, natverk.MembershipFilter{NetworkID: id, Statuses: natverk.InvitedStatuses})
-	if err != nil {
-		return nil, err
-	}
+	var invitees []*natverk.Membership // loaded for a meeting with a capacity
 	now := r.now()
 	page := r.Links.NetworkPage(n)
 	f := &calendar.Feed{Name: n.Name, Description: n.Description, TimeZone: n.TimeZone, URL: r.Links.NetworkFeed(n).HTTPS, Past: r.Past, Now: now, Locale: natverk.LocaleSV}
@@ -268,14 +265,29 @@ func (r *Renderer) network(ctx context.Context, id int64) ([]byte, error) {
 		cs := CalendarSeries(s, calendar.Person{}, page)
 		fs := calendar.FeedSeries{Series: cs}
 		if next, ok := cs.Next(now); ok && !cs.Cancelled {
-			rsvps, err := r.Store.FindRSVPs(ctx, natverk.RSVPFilter{SeriesID: s.ID})
-			if err != nil {
-				return nil, err
+			var c natverk.Counts
+			var full string
+			if s.CapacityAt(next.RecurrenceID) == 0 {
+				// One aggregate query, whatever the network's size.
+				if c, err = r.Store.CountAnswers(ctx, s.ID, next.RecurrenceID); err != nil {
+					return nil, err
+				}
+			} else {
+				// Who has a place needs the roster: every answer, in order.
+				if invitees == nil {
+					if invitees, err = r.Store.FindMemberships(ctx, natverk.MembershipFilter{NetworkID: id, Statuses: natverk.InvitedStatuses}); err != nil {
+						return nil, err
+					}
+				}
+				rsvps, err := r.Store.FindRSVPs(ctx, natverk.RSVPFilter{SeriesID: s.ID})
+				if err != nil {
+					return nil, err
+				}
+				c = Count(invitees, rsvps, next.RecurrenceID)
+				full = waitlistCount(s, invitees, rsvps, next.RecurrenceID)
 			}
-			c := Count(invitees, rsvps, next.RecurrenceID)
 			fs.Note = fmt.Sprintf("Nästa möte %s: %d kommer, %d kanske, %d kan inte, %d har inte svarat.",
-				next.Start.In(s.Start.Location()).Format("2006-01-02"), c.Yes, c.Maybe, c.No, c.None)
-			fs.Note += waitlistCount(s, invitees, rsvps, next.RecurrenceID)
+				next.Start.In(s.Start.Location()).Format("2006-01-02"), c.Yes, c.Maybe, c.No, c.None) + full
 		}
 		f.Series = append(f.Series, fs)
 	}

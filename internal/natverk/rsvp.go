@@ -101,15 +101,18 @@ type Counts struct {
 }
 
 // Add counts one answer.
-func (c *Counts) Add(answer string) {
+func (c *Counts) Add(answer string) { c.AddN(answer, 1) }
+
+// AddN counts n equal answers ("" or anything else: no answer).
+func (c *Counts) AddN(answer string, n int) {
 	switch answer {
 	case AnswerYes:
-		c.Yes++
+		c.Yes += n
 	case AnswerMaybe:
-		c.Maybe++
+		c.Maybe += n
 	case AnswerNo:
-		c.No++
+		c.No += n
 	default:
-		c.None++
+		c.None += n
 	}
 }

@@ -156,6 +156,11 @@ type RSVPStore interface {
 	RecordRSVP(ctx context.Context, r RSVP) (stored *RSVP, changed bool, err error)
 	// FindRSVPs lists answers.
 	FindRSVPs(ctx context.Context, f RSVPFilter) ([]*RSVP, error)
+	// CountAnswers counts the answers of the series' network's invitees
+	// (InvitedStatuses) for one occurrence — its own answer over the one
+	// to the whole series — in one aggregate query. Waitlist is not
+	// filled: a meeting with a capacity needs the roster (SeriesRoster).
+	CountAnswers(ctx context.Context, seriesID int64, occurrence time.Time) (Counts, error)
 }
 
 // SupportStore keeps support requests.

@@ -173,3 +173,28 @@ func queryRSVPs(ctx context.Context, q querier, query string, args ...any) ([]*n
 	}
 	return out, storeErr("find answers", rows.Err())
 }
+
+// CountAnswers counts the invitees' answers for one occurrence in one
+// query: each invitee's answer to the occurrence, else to the series.
+func (db *DB) CountAnswers(ctx context.Context, seriesID int64, occurrence time.Time) (natverk.Counts, error) {
+	var c natverk.Counts
+	rows, err := db.pool.Query(ctx, `SELECT COALESCE(o.answer, s.answer, ''), count(*)
+		FROM memberships m
+		LEFT JOIN rsvps s ON s.series_id = $1 AND s.member_id = m.member_id AND s.occurrence = 0
+		LEFT JOIN rsvps o ON o.series_id = $1 AND o.member_id = m.member_id AND o.occurrence = $2 AND $2 <> 0
+		WHERE m.network_id = (SELECT network_id FROM series WHERE id = $1) AND m.status = ANY($3)
+		GROUP BY 1`, seriesID, occKey(occurrence), natverk.InvitedStatuses)
+	if err != nil {
+		return c, storeErr("count answers", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var answer string
+		var n int
+		if err := rows.Scan(&answer, &n); err != nil {
+			return c, storeErr("count answers", err)
+		}
+		c.AddN(answer, n)
+	}
+	return c, storeErr("count answers", rows.Err())
+}

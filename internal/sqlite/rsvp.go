@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -161,4 +162,35 @@ func queryRSVPs(ctx context.Context, q querier, query string, args ...any) ([]*n
 		out = append(out, r)
 	}
 	return out, storeErr("find answers", rows.Err())
+}
+
+// CountAnswers counts the invitees' answers for one occurrence in one
+// query: each invitee's answer to the occurrence, else to the series.
+func (db *DB) CountAnswers(ctx context.Context, seriesID int64, occurrence time.Time) (natverk.Counts, error) {
+	var c natverk.Counts
+	args := []any{seriesID, occKey(occurrence)}
+	statuses := make([]string, len(natverk.InvitedStatuses))
+	for i, st := range natverk.InvitedStatuses {
+		statuses[i] = "?" + strconv.Itoa(len(args)+1)
+		args = append(args, st)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT COALESCE(o.answer, s.answer, ''), count(*)
+		FROM memberships m
+		LEFT JOIN rsvps s ON s.series_id = ?1 AND s.member_id = m.member_id AND s.occurrence = 0
+		LEFT JOIN rsvps o ON o.series_id = ?1 AND o.member_id = m.member_id AND o.occurrence = ?2 AND ?2 <> 0
+		WHERE m.network_id = (SELECT network_id FROM series WHERE id = ?1) AND m.status IN (`+strings.Join(statuses, ", ")+`)
+		GROUP BY 1`, args...)
+	if err != nil {
+		return c, storeErr("count answers", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var answer string
+		var n int
+		if err := rows.Scan(&answer, &n); err != nil {
+			return c, storeErr("count answers", err)
+		}
+		c.AddN(answer, n)
+	}
+	return c, storeErr("count answers", rows.Err())
 }

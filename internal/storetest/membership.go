@@ -231,3 +231,69 @@ func testClose(t *testing.T, open Opener) {
 	wantCode(t, err, natverk.ECONFLICT)
 	_ = fmt.Sprint
 }
+
+// testCountAnswers checks the aggregate count against the answers and
+// memberships it summarises: an answer to the occurrence wins over one to
+// the series, members who left and other networks' answers do not count.
+func testCountAnswers(t *testing.T, open Opener) {
+	s := open(t)
+	ms := mustMembers(t, s, "count", 10)
+	sr := capacitySeries(t, s, "Räkna", ms, 0, "FREQ=WEEKLY")
+	first := sr.Start
+	second := sr.Start.AddDate(0, 0, 7)
+	// Series answers: 1, 2, 3 yes; 4 maybe; 5 no. Occurrence answers for
+	// the second meeting: 1 no, 6 yes. Member 7 answers yes, then leaves.
+	for i, a := range map[int]string{1: natverk.AnswerYes, 2: natverk.AnswerYes, 3: natverk.AnswerYes, 4: natverk.AnswerMaybe, 5: natverk.AnswerNo, 7: natverk.AnswerYes} {
+		answer(t, s, sr, ms[i], time.Time{}, a)
+	}
+	answer(t, s, sr, ms[1], second, natverk.AnswerNo)
+	answer(t, s, sr, ms[6], second, natverk.AnswerYes)
+	if _, err := s.SetMembership(ctx(), sr.NetworkID, ms[7].ID, natverk.StatusLeft, "link"); err != nil {
+		t.Fatal(err)
+	}
+	// Another network's answers do not count here.
+	other := capacitySeries(t, s, "Annat", []*natverk.Member{ms[0], ms[8], ms[9]}, 0, "FREQ=WEEKLY")
+	answer(t, s, other, ms[8], time.Time{}, natverk.AnswerYes)
+
+	invitees, err := s.FindMemberships(ctx(), natverk.MembershipFilter{NetworkID: sr.NetworkID, Statuses: natverk.InvitedStatuses})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsvps, err := s.FindRSVPs(ctx(), natverk.RSVPFilter{SeriesID: sr.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		occ  time.Time
+		want natverk.Counts
+	}{
+		// Invitees: members 1–9 and the organizer, less member 7.
+		{first, natverk.Counts{Yes: 3, Maybe: 1, No: 1, None: 4}},
+		{second, natverk.Counts{Yes: 3, Maybe: 1, No: 2, None: 3}},
+	} {
+		got, err := s.CountAnswers(ctx(), sr.ID, tc.occ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The same rule, computed from the rows (as the feeds did).
+		series, occ := map[int64]string{}, map[int64]string{}
+		for _, r := range rsvps {
+			switch {
+			case r.Occurrence.IsZero():
+				series[r.MemberID] = r.Answer
+			case r.Occurrence.Equal(tc.occ):
+				occ[r.MemberID] = r.Answer
+			}
+		}
+		var fromRows natverk.Counts
+		for _, m := range invitees {
+			fromRows.Add(natverk.EffectiveAnswer(series[m.MemberID], occ[m.MemberID]))
+		}
+		if got != tc.want || got != fromRows {
+			t.Errorf("CountAnswers at %s = %+v; want %+v (from the rows: %+v)", tc.occ.UTC().Format(time.RFC3339), got, tc.want, fromRows)
+		}
+	}
+	if got, err := s.CountAnswers(ctx(), 999999, first); err != nil || got != (natverk.Counts{}) {
+		t.Errorf("an unknown series: %+v %v, want no counts", got, err)
+	}
+}

@@ -27,6 +27,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Invite", func(t *testing.T) { testInvite(t, open) })
 	t.Run("Continuity", func(t *testing.T) { testContinuity(t, open) })
 	t.Run("RSVP", func(t *testing.T) { testRSVP(t, open) })
+	t.Run("CountAnswers", func(t *testing.T) { testCountAnswers(t, open) })
 	t.Run("Close", func(t *testing.T) { testClose(t, open) })
 	t.Run("Support", func(t *testing.T) { testSupport(t, open) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
