@@ -165,9 +165,10 @@ func (c *gzCache) get(f *natverk.StoredFeed) []byte {
 	return buf.Bytes()
 }
 
-// slugCache remembers networks by slug for a second, so a feed request
-// costs no store query; a changed visibility or rotated private-feed token
-// takes effect within that second.
+// slugCache remembers networks by slug (and by id) for a second, so a
+// feed request costs no store query; a changed visibility, a rotated
+// private-feed token or a closed network takes effect within that second
+// (the store still refuses answers from members who left).
 type slugCache struct {
 	mu sync.Mutex
 	m  map[string]slugEntry
@@ -179,13 +180,23 @@ type slugEntry struct {
 }
 
 func (c *slugCache) bySlug(ctx context.Context, store natverk.NetworkStore, slug string) (*natverk.Network, error) {
+	return c.get(slug, func() (*natverk.Network, error) { return store.FindNetworkBySlug(ctx, slug) })
+}
+
+// byID is the same by id, for the member pages an RSVP link opens: a
+// burst of answers to one network reads the network once a second.
+func (c *slugCache) byID(ctx context.Context, store natverk.NetworkStore, id int64) (*natverk.Network, error) {
+	return c.get("#"+strconv.FormatInt(id, 10), func() (*natverk.Network, error) { return store.FindNetworkByID(ctx, id) })
+}
+
+func (c *slugCache) get(key string, load func() (*natverk.Network, error)) (*natverk.Network, error) {
 	c.mu.Lock()
-	e, ok := c.m[slug]
+	e, ok := c.m[key]
 	c.mu.Unlock()
 	if ok && time.Since(e.at) < time.Second {
 		return e.n, nil
 	}
-	n, err := store.FindNetworkBySlug(ctx, slug)
+	n, err := load()
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +204,7 @@ func (c *slugCache) bySlug(ctx context.Context, store natverk.NetworkStore, slug
 	if c.m == nil || len(c.m) > 10000 {
 		c.m = map[string]slugEntry{}
 	}
-	c.m[slug] = slugEntry{n: n, at: time.Now()}
+	c.m[key] = slugEntry{n: n, at: time.Now()}
 	c.mu.Unlock()
 	return n, nil
 }

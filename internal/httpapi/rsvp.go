@@ -67,7 +67,7 @@ func (s *Server) loadRSVP(r *http.Request, tok string) (*rsvpContext, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.Store.FindNetworkByID(r.Context(), sr.NetworkID)
+	n, err := s.networks.byID(r.Context(), s.Store, sr.NetworkID)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func (s *Server) handleRSVPPost(w http.ResponseWriter, r *http.Request) error {
 		s.renderPage(w, http.StatusConflict, "rsvp", p)
 		return nil
 	}
-	_, _, err = s.Store.RecordRSVP(r.Context(), natverk.RSVP{
+	stored, _, err := s.Store.RecordRSVP(r.Context(), natverk.RSVP{
 		SeriesID: rc.series.ID, MemberID: rc.member.ID, Occurrence: rc.occ, Answer: ans,
 		Source: natverk.SourceLink, AnsweredAt: s.now(), Sequence: rc.series.Sequence,
 	})
@@ -210,9 +210,10 @@ func (s *Server) handleRSVPPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Recorded, p.ShowCalendar = true, true
 	p.Choice = choiceOf(ans)
-	if p.Answer, err = s.currentAnswer(r, rc); err != nil {
-		return err
-	}
+	// The answer now stored for the link's occurrence (or the series) is
+	// the member's current answer there: an older answer arriving late
+	// leaves the newer one.
+	p.Answer = stored.Answer
 	if p.Place, err = s.placeNotice(r, rc, lang); err != nil {
 		return err
 	}
