@@ -225,7 +225,11 @@ func checkOutbox(t *testing.T, ctx context.Context, dsn string, nodes []*harness
 		}
 		published += harness.Sum(s, "natverk_events_published_total", nil)
 	}
-	if len(relays) > 0 && int(published) != len(outbox) {
+	// Every event is counted when JetStream acknowledges it; one whose
+	// mark in the store failed (a store restart mid-commit) is published
+	// again and counted again, so the sum may exceed the outbox, never
+	// fall short of it.
+	if len(relays) > 0 && int(published) < len(outbox) {
 		t.Errorf("natverk_events_published_total summed over the relays = %v, the outbox holds %d events", published, len(outbox))
 	}
 	t.Logf("outbox: %d events, %s; relays published %v", len(outbox), verdict, published)

@@ -42,7 +42,7 @@ type Metrics struct {
 func New() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
-	m.published = prometheus.NewCounter(prometheus.CounterOpts{Name: "natverk_events_published_total", Help: "Outbox events published to JetStream and acknowledged."})
+	m.published = prometheus.NewCounter(prometheus.CounterOpts{Name: "natverk_events_published_total", Help: "Outbox events published to JetStream and acknowledged (an event published again after its mark failed counts again; the stream stores it once)."})
 	m.publishFailed = prometheus.NewCounter(prometheus.CounterOpts{Name: "natverk_events_publish_failed_total", Help: "Outbox events whose publish failed (they are published again)."})
 	m.outboxPending = prometheus.NewGauge(prometheus.GaugeOpts{Name: "natverk_outbox_pending", Help: "Events committed but not yet published."})
 	m.outboxAge = prometheus.NewGauge(prometheus.GaugeOpts{Name: "natverk_outbox_lag_seconds", Help: "Age of the oldest unpublished event (0 when none)."})

@@ -238,15 +238,19 @@ func (r *Relay) publishOnce(ctx context.Context) (int, error) {
 		done = append(done, pending[i].Seq)
 	}
 	if len(done) > 0 {
-		// The events are in the stream; marking them must not be cut short
-		// by shutdown, or they would be published again after a restart.
+		// Counted as JetStream acknowledged them: the events are in the
+		// stream whatever happens to the mark below (a mark whose commit
+		// the store cannot confirm may or may not have been written; if it
+		// was not, the events are published again and counted again).
+		if r.Metrics != nil {
+			r.Metrics.Published(len(done))
+		}
+		// Marking them must not be cut short by shutdown, or they would be
+		// published again after a restart.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if err := r.Store.MarkPublished(mctx, done, r.Now()); err != nil {
 			return len(pending), fmt.Errorf("relay: mark published: %w", err)
-		}
-		if r.Metrics != nil {
-			r.Metrics.Published(len(done))
 		}
 	}
 	if firstErr != nil {
