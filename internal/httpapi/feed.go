@@ -165,31 +165,31 @@ func (c *gzCache) get(f *natverk.StoredFeed) []byte {
 	return buf.Bytes()
 }
 
-// slugCache remembers networks by slug (and by id) for a second, so a
+// networkCache remembers networks by slug and by id for a second, so a
 // feed request costs no store query; a changed visibility, a rotated
 // private-feed token or a closed network takes effect within that second
 // (the store still refuses answers from members who left).
-type slugCache struct {
+type networkCache struct {
 	mu sync.Mutex
-	m  map[string]slugEntry
+	m  map[string]networkEntry
 }
 
-type slugEntry struct {
+type networkEntry struct {
 	n  *natverk.Network
 	at time.Time
 }
 
-func (c *slugCache) bySlug(ctx context.Context, store natverk.NetworkStore, slug string) (*natverk.Network, error) {
+func (c *networkCache) bySlug(ctx context.Context, store natverk.NetworkStore, slug string) (*natverk.Network, error) {
 	return c.get(slug, func() (*natverk.Network, error) { return store.FindNetworkBySlug(ctx, slug) })
 }
 
 // byID is the same by id, for the member pages an RSVP link opens: a
 // burst of answers to one network reads the network once a second.
-func (c *slugCache) byID(ctx context.Context, store natverk.NetworkStore, id int64) (*natverk.Network, error) {
+func (c *networkCache) byID(ctx context.Context, store natverk.NetworkStore, id int64) (*natverk.Network, error) {
 	return c.get("#"+strconv.FormatInt(id, 10), func() (*natverk.Network, error) { return store.FindNetworkByID(ctx, id) })
 }
 
-func (c *slugCache) get(key string, load func() (*natverk.Network, error)) (*natverk.Network, error) {
+func (c *networkCache) get(key string, load func() (*natverk.Network, error)) (*natverk.Network, error) {
 	c.mu.Lock()
 	e, ok := c.m[key]
 	c.mu.Unlock()
@@ -202,9 +202,9 @@ func (c *slugCache) get(key string, load func() (*natverk.Network, error)) (*nat
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) > 10000 {
-		c.m = map[string]slugEntry{}
+		c.m = map[string]networkEntry{}
 	}
-	c.m[key] = slugEntry{n: n, at: time.Now()}
+	c.m[key] = networkEntry{n: n, at: time.Now()}
 	c.mu.Unlock()
 	return n, nil
 }

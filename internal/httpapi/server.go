@@ -73,7 +73,7 @@ type Server struct {
 
 	limiter  *limiter
 	gz       gzCache
-	networks slugCache
+	networks networkCache
 }
 
 func (s *Server) log() *slog.Logger {
