@@ -132,8 +132,11 @@ func (c *stmtDB) QueryContext(ctx context.Context, query string, args ...any) (*
 
 // QueryRowContext runs a query through its prepared statement.
 func (c *stmtDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if !cacheable(query) {
+		return c.DB.QueryRowContext(ctx, query, args...)
+	}
 	st, err := c.stmt(ctx, query)
-	if err != nil || !cacheable(query) {
+	if err != nil {
 		// The plain path reports the same preparation error through Scan.
 		return c.DB.QueryRowContext(ctx, query, args...)
 	}
