@@ -67,3 +67,21 @@ func BenchmarkParseReplies(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPreparedRequest is BenchmarkRequest for a series prepared once,
+// as a fan-out builds its invitations.
+func BenchmarkPreparedRequest(b *testing.B) {
+	s := networkSeries()
+	s.Overrides = []Override{{RecurrenceID: at(2025, 4, 8, 18, 0), Start: at(2025, 4, 9, 17, 0)}}
+	p, err := Prepare(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	org := Person{Name: "Ledare i Väst", Email: "reply+abc@natverk.example"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Request(org, asa, stamp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

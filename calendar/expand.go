@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/teambition/rrule-go"
@@ -19,6 +20,13 @@ type expansion struct {
 	rule      *rrule.RRule
 	excluded  map[int64]bool      // ExDates and cancelled overrides
 	overrides map[int64]*Override // the other overrides
+
+	// lastEnd's result, computed once: an expansion shared by a Prepared
+	// series is asked for it once per message.
+	lastOnce    sync.Once
+	last        time.Time
+	lastBounded bool
+	lastErr     error
 }
 
 // expansion checks what expanding needs (zone, start, rule) and prepares it.
@@ -249,6 +257,12 @@ func (e *expansion) originalSet(ts []time.Time) (map[int64]bool, error) {
 // lastEnd returns the end of the last occurrence of a bounded series, and
 // false for a rule without COUNT or UNTIL.
 func (e *expansion) lastEnd() (time.Time, bool, error) {
+	e.lastOnce.Do(func() { e.last, e.lastBounded, e.lastErr = e.scanLastEnd() })
+	return e.last, e.lastBounded, e.lastErr
+}
+
+// scanLastEnd computes lastEnd by stepping through every occurrence.
+func (e *expansion) scanLastEnd() (time.Time, bool, error) {
 	if e.r != nil && e.r.count == 0 && e.r.until.IsZero() {
 		return time.Time{}, false, nil
 	}

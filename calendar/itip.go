@@ -18,6 +18,7 @@ const (
 // message is an iTIP message being built for one series and one recipient.
 type message struct {
 	e   *expansion
+	org Person // ORGANIZER
 	cal *ical.Calendar
 	to  Attendee
 }
@@ -32,7 +33,13 @@ func newMessage(s *Series, method string, to Attendee, stamp time.Time) (*messag
 	if err != nil {
 		return nil, err
 	}
-	if s.Organizer.Email == "" {
+	return startMessage(e, s.Organizer, method, to, stamp)
+}
+
+// startMessage is newMessage for a series already checked (e), with org as
+// ORGANIZER, which check has not seen.
+func startMessage(e *expansion, org Person, method string, to Attendee, stamp time.Time) (*message, error) {
+	if org.Email == "" {
 		return nil, fieldErr("organizer.email", "required in an iTIP message")
 	}
 	if err := checkAttendee("to", to); err != nil {
@@ -49,7 +56,7 @@ func newMessage(s *Series, method string, to Attendee, stamp time.Time) (*messag
 	zones.use(e.loc, first, last)
 	cal := newCalendar(method)
 	cal.Children = append(cal.Children, zones.components()...)
-	return &message{e: e, cal: cal, to: to}, nil
+	return &message{e: e, org: org, cal: cal, to: to}, nil
 }
 
 // checkAttendee requires a valid address and a known PARTSTAT. The name is
@@ -67,7 +74,7 @@ func checkAttendee(field string, a Attendee) error {
 // ATTENDEE (INTEROP §0, §1.2). rsvp adds the parameters that make Gmail,
 // Outlook and Apple show Accept/Decline (CUTYPE, ROLE, PARTSTAT, RSVP=TRUE).
 func (m *message) scheduling(ev *ical.Component, rsvp bool) {
-	setAddress(ev.Props, ical.PropOrganizer, m.e.s.Organizer)
+	setAddress(ev.Props, ical.PropOrganizer, m.org)
 	params := []string{
 		ical.ParamCalendarUserType, "INDIVIDUAL",
 		ical.ParamRole, "REQ-PARTICIPANT",
@@ -107,6 +114,11 @@ func Request(s *Series, to Attendee, stamp time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m.request(stamp)
+}
+
+// request adds the REQUEST's events and encodes the message.
+func (m *message) request(stamp time.Time) ([]byte, error) {
 	m.add(m.invitation(m.e.master(stamp)))
 	for _, occ := range m.e.overrideOccurrences() {
 		m.add(m.invitation(m.e.instance(occ, stamp)))
@@ -125,6 +137,11 @@ func CancelOccurrence(s *Series, recurrenceID time.Time, to Attendee, stamp time
 	if err != nil {
 		return nil, err
 	}
+	return m.cancelOccurrence(recurrenceID, stamp)
+}
+
+// cancelOccurrence adds the cancelled instance and encodes the message.
+func (m *message) cancelOccurrence(recurrenceID time.Time, stamp time.Time) ([]byte, error) {
 	if m.e.r == nil {
 		return nil, fieldErr("recurrence_id", "a one-off event has no occurrences; send CancelSeries")
 	}
@@ -152,6 +169,11 @@ func CancelSeries(s *Series, to Attendee, stamp time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m.cancelSeries(stamp)
+}
+
+// cancelSeries adds the cancelled master and encodes the message.
+func (m *message) cancelSeries(stamp time.Time) ([]byte, error) {
 	ev := m.e.master(stamp)
 	m.scheduling(ev, false)
 	setRaw(ev.Props, ical.PropStatus, "CANCELLED")
@@ -167,6 +189,11 @@ func RemoveAttendee(s *Series, to Attendee, stamp time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m.removeAttendee(stamp)
+}
+
+// removeAttendee adds the master without STATUS and encodes the message.
+func (m *message) removeAttendee(stamp time.Time) ([]byte, error) {
 	ev := m.e.master(stamp)
 	m.scheduling(ev, false)
 	m.add(ev)

@@ -2,8 +2,17 @@ package calendar
 
 import (
 	"strings"
+	"sync"
 	"time"
 )
+
+// zones memoizes time.LoadLocation, which reads and parses the zone's file
+// on every call (a fan-out loads the same zone for every message). A
+// *time.Location is immutable, and the tz database does not change while
+// the process runs, so one cache for the process is as safe as the time
+// package's own cache of the local zone; only accepted names are kept, so
+// it holds at most the few hundred zones of the database.
+var zones sync.Map // name → *time.Location
 
 // ValidateTimeZone accepts only names from the tz database, such as
 // "Europe/Stockholm". It refuses "" and "Local" (both mean the machine's
@@ -31,9 +40,13 @@ func loadZone(name string) (*time.Location, error) {
 	case strings.HasPrefix(name, "Etc/"):
 		return nil, fieldErr("time_zone", "%q is a fixed offset; use a region name such as Europe/Stockholm", name)
 	}
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, fieldErr("time_zone", "unknown time zone %q", name)
 	}
+	zones.Store(name, loc)
 	return loc, nil
 }
