@@ -92,16 +92,14 @@ func (db *DB) FindMemberByEmail(ctx context.Context, email string) (*natverk.Mem
 	return m, storeErr("find member", err)
 }
 
-// memberWhere builds the WHERE clause of a directory search.
+// memberWhere builds the WHERE clause of a directory search over
+// members, for any filter. FindMembers answers the common shapes with
+// the cheaper queries of search.go.
 func memberWhere(f natverk.MemberFilter) (string, []any) {
 	where, args := []string{"erased = 0"}, []any{}
 	if words := f.QueryWords(); len(words) > 0 {
-		terms := make([]string, len(words))
-		for i, w := range words {
-			terms[i] = `"` + w + `"*`
-		}
 		where = append(where, `id IN (SELECT rowid FROM members_fts WHERE members_fts MATCH ?)`)
-		args = append(args, strings.Join(terms, " AND "))
+		args = append(args, matchWords(words))
 	}
 	if f.Town != "" {
 		where, args = append(where, "town_key = ?"), append(args, f.Town)
@@ -122,36 +120,6 @@ func memberWhere(f natverk.MemberFilter) (string, []any) {
 		where, args = append(where, "(hidden = 0 OR id = ?)"), append(args, f.Viewer)
 	}
 	return strings.Join(where, " AND "), args
-}
-
-// FindMembers searches the directory.
-func (db *DB) FindMembers(ctx context.Context, f natverk.MemberFilter) ([]*natverk.Member, int, error) {
-	f = f.Normalize()
-	where, args := memberWhere(f)
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, storeErr("begin", err)
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM members WHERE `+where, args...).Scan(&n); err != nil {
-		return nil, 0, storeErr("count members", err)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+memberColumns+` FROM members WHERE `+where+` ORDER BY sort_key, id LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, storeErr("find members", err)
-	}
-	defer rows.Close()
-	var out []*natverk.Member
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, 0, storeErr("scan member", err)
-		}
-		out = append(out, m)
-	}
-	return out, n, storeErr("find members", rows.Err())
 }
 
 // UpdateMember applies an update.
