@@ -58,6 +58,9 @@ type Mailer struct {
 	// flight when it stopped taking writes.
 	mu         sync.Mutex
 	unrecorded []outcome
+
+	// prepared keeps the series being sent validated and expanded once.
+	prepared preparedSeries
 }
 
 // outcome is the record of one finished send.
@@ -326,27 +329,38 @@ func (w *Mailer) build(ctx context.Context, job events.MailPayload) (*mailer.Mes
 	var method string
 	var ics []byte
 	kind := mailer.Kind(job.Kind)
+	var prep *calendar.Prepared
+	switch job.Kind {
+	case natverk.MailInvitation, natverk.MailUpdate, natverk.MailOccurrenceMoved, natverk.MailOccurrenceCancelled,
+		natverk.MailNetworkClosed, natverk.MailRemoved, natverk.MailWaitlistPromoted:
+		// The series is the same for every message of a fan-out (only
+		// ORGANIZER, the signed reply address, differs): validate and
+		// expand it once.
+		if prep, err = w.prepared.get(s.ID, cs); err != nil {
+			return nil, nil, fmt.Errorf("worker: calendar for %s: %w", key, err)
+		}
+	}
 	switch job.Kind {
 	case natverk.MailInvitation, natverk.MailUpdate, natverk.MailOccurrenceMoved:
 		method = calendar.MethodRequest
-		ics, err = calendar.Request(cs, att, stamp)
+		ics, err = prep.Request(organizer, att, stamp)
 	case natverk.MailOccurrenceCancelled:
 		if occ == nil {
 			return nil, nil, natverk.Invalid(natverk.FieldError{Field: "occurrence", Reason: "is required"})
 		}
 		method = calendar.MethodCancel
-		ics, err = calendar.CancelOccurrence(cs, *occ, att, stamp)
+		ics, err = prep.CancelOccurrence(organizer, *occ, att, stamp)
 	case natverk.MailNetworkClosed:
 		method = calendar.MethodCancel
-		ics, err = calendar.CancelSeries(cs, att, stamp)
+		ics, err = prep.CancelSeries(organizer, att, stamp)
 	case natverk.MailRemoved:
 		method = calendar.MethodCancel
-		ics, err = calendar.RemoveAttendee(cs, att, stamp)
+		ics, err = prep.RemoveAttendee(organizer, att, stamp)
 	case natverk.MailWaitlistPromoted:
 		// The member now has a place: their copy shows them attending.
 		method = calendar.MethodRequest
 		att.PartStat = calendar.Accepted
-		ics, err = calendar.Request(cs, att, stamp)
+		ics, err = prep.Request(organizer, att, stamp)
 	case natverk.MailReminder, natverk.MailConfirmed:
 		// A reminder carries RSVP buttons for its occurrence, no calendar.
 	default:
