@@ -21,11 +21,47 @@ func keys(in natverk.MemberInput) (town, industry, company string) {
 	return j(in.Town), j(in.Industry), j(in.Company)
 }
 
+// largeImport is the number of rows from which an import gets a larger
+// page cache (importCacheSize) on the write connection for its
+// transaction.
+const largeImport = 5_000
+
+// importCacheSize is the write connection's page cache during a large
+// import, in cache_size units (negative: KiB). The import inserts into
+// the members table, its indexes and the full-text index in no useful
+// order; in the default 2 MB the transaction spilled the same index pages
+// to the WAL again and again (100,000 rows: 18.7 → 14.5 s of CPU with
+// 32 MB, no better with 64 MB).
+const importCacheSize = -32768
+
+// withCacheSize sets the page cache of the transaction's connection to
+// size and returns the function that sets it back. The pages above the
+// old size are freed once the transaction no longer holds them.
+func (tx *Tx) withCacheSize(ctx context.Context, size int) (restore func(), err error) {
+	var old int
+	if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&old); err != nil {
+		return nil, storeErr("read cache size", err)
+	}
+	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = `+itoa(int64(size))); err != nil {
+		return nil, storeErr("set cache size", err)
+	}
+	// Set back even when the caller gave up; a failure leaves only a
+	// larger cache.
+	return func() { tx.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = `+itoa(int64(old))) }, nil
+}
+
 // ImportMembers upserts the rows by email in one transaction.
 func (db *DB) ImportMembers(ctx context.Context, rows []natverk.ImportRow) (natverk.ImportResult, error) {
 	var res natverk.ImportResult
 	err := db.write(ctx, func(tx *Tx) error {
 		res = natverk.ImportResult{}
+		if len(rows) >= largeImport {
+			restore, err := tx.withCacheSize(ctx, importCacheSize)
+			if err != nil {
+				return err
+			}
+			defer restore()
+		}
 		sel, err := tx.PrepareContext(ctx, `SELECT `+memberColumns+` FROM members WHERE email_key = ?`)
 		if err != nil {
 			return storeErr("prepare", err)
