@@ -10,21 +10,18 @@ import (
 
 // PutFeed stores a rendered feed if its ETag differs from the stored
 // one, in one upsert, so two workers storing the same render at once
-// report one change.
+// report one change. The upsert is a statement of its own (its own
+// transaction, without the BEGIN and COMMIT round trips): it writes no
+// event.
 func (db *DB) PutFeed(ctx context.Context, f *natverk.StoredFeed) (bool, error) {
-	var changed bool
-	err := db.write(ctx, func(tx *Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO feeds (key, body, etag, modified_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag, modified_at = excluded.modified_at
-			WHERE feeds.etag <> excluded.etag`,
-			f.Key, f.Body, f.ETag, f.Modified.UTC())
-		if err != nil {
-			return storeErr("put feed", err)
-		}
-		changed = tag.RowsAffected() > 0
-		return nil
-	})
-	return changed, err
+	tag, err := db.pool.Exec(ctx, `INSERT INTO feeds (key, body, etag, modified_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (key) DO UPDATE SET body = excluded.body, etag = excluded.etag, modified_at = excluded.modified_at
+		WHERE feeds.etag <> excluded.etag`,
+		f.Key, f.Body, f.ETag, f.Modified.UTC())
+	if err != nil {
+		return false, storeErr("put feed", err)
+	}
+	return tag.RowsAffected() > 0, nil
 }
 
 // FindFeed returns a stored feed.
@@ -50,21 +47,19 @@ func (db *DB) FeedKeys(ctx context.Context, prefix string) ([]string, error) {
 	return keys, storeErr("list feeds", err)
 }
 
-// DeleteFeed removes a stored feed.
+// DeleteFeed removes a stored feed, in one statement.
 func (db *DB) DeleteFeed(ctx context.Context, key string) error {
-	return db.write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM feeds WHERE key = $1`, key)
-		return storeErr("delete feed", err)
-	})
+	_, err := db.pool.Exec(ctx, `DELETE FROM feeds WHERE key = $1`, key)
+	return storeErr("delete feed", err)
 }
 
-// DeleteFeeds removes stored feeds.
+// DeleteFeeds removes stored feeds, in one statement (the calendar
+// worker drops a member's feed on every answer: one round trip, not
+// three).
 func (db *DB) DeleteFeeds(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	return db.write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM feeds WHERE key = ANY($1)`, keys)
-		return storeErr("delete feeds", err)
-	})
+	_, err := db.pool.Exec(ctx, `DELETE FROM feeds WHERE key = ANY($1)`, keys)
+	return storeErr("delete feeds", err)
 }

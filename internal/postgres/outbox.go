@@ -36,15 +36,13 @@ func (db *DB) PendingOutbox(ctx context.Context, limit int) ([]natverk.OutboxEve
 	return out, storeErr("read outbox", rows.Err())
 }
 
-// MarkPublished marks events published.
+// MarkPublished marks events published, in one statement.
 func (db *DB) MarkPublished(ctx context.Context, seqs []int64, at time.Time) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	return db.write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE outbox SET published_at = $1 WHERE seq = ANY($2)`, at.UTC(), seqs)
-		return storeErr("mark published", err)
-	})
+	_, err := db.pool.Exec(ctx, `UPDATE outbox SET published_at = $1 WHERE seq = ANY($2)`, at.UTC(), seqs)
+	return storeErr("mark published", err)
 }
 
 // PruneOutbox deletes events published before t.

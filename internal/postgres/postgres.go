@@ -171,6 +171,7 @@ type Tx struct {
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -232,11 +233,26 @@ func (db *DB) commit(ctx context.Context, tx *Tx) error {
 }
 
 func (tx *Tx) writeOutbox(ctx context.Context) error {
-	n := len(tx.pending)
+	b := &pgx.Batch{}
+	if err := queueOutbox(b, tx.pending); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return storeErr("insert outbox", err)
+	}
+	return nil
+}
+
+// queueOutbox queues on b what commit writes for the events evs: the
+// advisory lock of each of their networks (ascending), the insert of the
+// events in order, and the NOTIFY. It queues 2 + (number of networks)
+// statements.
+func queueOutbox(b *pgx.Batch, evs []events.Envelope) error {
+	n := len(evs)
 	ids, types, bodies := make([]string, n), make([]string, n), make([][]byte, n)
 	nets, times := make([]int64, n), make([]time.Time, n)
-	for i := range tx.pending {
-		e := &tx.pending[i]
+	for i := range evs {
+		e := &evs[i]
 		body, err := e.Marshal()
 		if err != nil {
 			return fmt.Errorf("postgres: encode event: %w", err)
@@ -244,7 +260,6 @@ func (tx *Tx) writeOutbox(ctx context.Context) error {
 		ids[i], types[i], nets[i], bodies[i], times[i] = e.ID, e.Type, e.NetworkID, body, e.OccurredAt.UTC()
 	}
 	lockKeys := slices.Compact(slices.Sorted(slices.Values(nets)))
-	b := &pgx.Batch{}
 	for _, k := range lockKeys {
 		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, int32(outboxLockClass), int32(k))
 	}
@@ -252,9 +267,6 @@ func (tx *Tx) writeOutbox(ctx context.Context) error {
 		SELECT e, t, n, b, c FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::timestamptz[]) WITH ORDINALITY AS u (e, t, n, b, c, i)
 		ORDER BY i`, ids, types, nets, bodies, times)
 	b.Queue(`SELECT pg_notify($1, '')`, outboxNotifyChannel)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return storeErr("insert outbox", err)
-	}
 	return nil
 }
 

@@ -39,19 +39,35 @@ func wallClock(t time.Time) time.Time {
 }
 
 // findSeries returns the series matching where, oldest first, with their
-// exceptions; lock takes their rows FOR UPDATE.
+// exceptions; lock takes their rows FOR UPDATE. The series and their
+// exceptions are read in one round trip (a batch of two statements, the
+// second selecting the exceptions of the series where matches; an
+// exception of a series the first did not return is ignored).
 func findSeries(ctx context.Context, q querier, lock bool, where string, args ...any) ([]*natverk.Series, error) {
 	sql := `SELECT ` + seriesColumns + ` FROM series WHERE ` + where + ` ORDER BY id`
 	if lock {
 		sql += ` FOR UPDATE`
 	}
-	rows, err := q.Query(ctx, sql, args...)
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	b.Queue(`SELECT series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, capacity, updated_at
+		FROM series_exceptions WHERE series_id IN (SELECT id FROM series WHERE `+where+`) ORDER BY series_id, recurrence_id`, args...)
+	br := q.SendBatch(ctx, b)
+	out, err := scanSeriesBatch(br)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = storeErr("find series", cerr)
+	}
+	return out, err
+}
+
+// scanSeriesBatch reads findSeries' two results.
+func scanSeriesBatch(br pgx.BatchResults) ([]*natverk.Series, error) {
+	rows, err := br.Query()
 	if err != nil {
 		return nil, storeErr("find series", err)
 	}
 	var out []*natverk.Series
 	byID := map[int64]*natverk.Series{}
-	var ids []int64
 	for rows.Next() {
 		s, err := scanSeries(rows)
 		if err != nil {
@@ -60,17 +76,12 @@ func findSeries(ctx context.Context, q querier, lock bool, where string, args ..
 		}
 		out = append(out, s)
 		byID[s.ID] = s
-		ids = append(ids, s.ID)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, storeErr("find series", err)
 	}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err = q.Query(ctx, `SELECT series_id, recurrence_id, cancelled, start_at, duration_s, summary, location, description, reason, capacity, updated_at
-		FROM series_exceptions WHERE series_id = ANY($1) ORDER BY series_id, recurrence_id`, ids)
+	rows, err = br.Query()
 	if err != nil {
 		return nil, storeErr("find exceptions", err)
 	}
@@ -83,6 +94,9 @@ func findSeries(ctx context.Context, q querier, lock bool, where string, args ..
 			return nil, storeErr("scan exception", err)
 		}
 		s := byID[sid]
+		if s == nil {
+			continue // a series that began to match after the first read
+		}
 		loc := s.Start.Location()
 		ex.RecurrenceID = ex.RecurrenceID.In(loc)
 		if start != nil {
