@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/natverk/natverk/internal/natverk"
@@ -17,103 +18,143 @@ import (
 
 // handleNetworkFeed serves a public network's feed: /feeds/<slug>.ics.
 func (s *Server) handleNetworkFeed(w http.ResponseWriter, r *http.Request) error {
-	slug, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+	_, err := s.networkFeed(w, r, r.PathValue("file"))
+	return err
+}
+
+// networkFeed serves the network feed named by file (<slug>.ics) and
+// returns the status it wrote.
+func (s *Server) networkFeed(w http.ResponseWriter, r *http.Request, file string) (int, error) {
+	slug, ok := strings.CutSuffix(file, ".ics")
 	if !ok {
-		return natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
+		return 0, natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
 	}
-	n, err := s.networks.bySlug(r.Context(), s.Store, slug)
-	if err != nil || n.FeedVisibility != natverk.FeedPublic {
-		return natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
+	e, err := s.networks.entry(r.Context(), s.Store, slug)
+	if err != nil || e.n.FeedVisibility != natverk.FeedPublic {
+		return 0, natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
 	}
-	return s.serveFeed(w, r, natverk.NetworkFeedKey(n.ID))
+	return s.serveFeed(w, r, e.feedKey)
 }
 
 // handlePrivateFeed serves a private network's feed behind its token:
 // /feeds/p/<token>/<slug>.ics. A wrong token is a plain 404, no hint that
 // the network exists.
 func (s *Server) handlePrivateFeed(w http.ResponseWriter, r *http.Request) error {
-	slug, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+	_, err := s.privateFeed(w, r, r.PathValue("token"), r.PathValue("file"))
+	return err
+}
+
+// privateFeed serves the private network feed named by tok and file
+// (<slug>.ics) and returns the status it wrote.
+func (s *Server) privateFeed(w http.ResponseWriter, r *http.Request, tok, file string) (int, error) {
+	slug, ok := strings.CutSuffix(file, ".ics")
 	notFound := natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
 	if !ok {
-		return notFound
+		return 0, notFound
 	}
-	n, err := s.networks.bySlug(r.Context(), s.Store, slug)
+	e, err := s.networks.entry(r.Context(), s.Store, slug)
 	if err != nil {
-		return notFound
+		return 0, notFound
 	}
-	tok := r.PathValue("token")
-	if subtle.ConstantTimeCompare([]byte(tok), []byte(n.FeedToken)) != 1 || n.FeedToken == "" {
-		return notFound
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(e.n.FeedToken)) != 1 || e.n.FeedToken == "" {
+		return 0, notFound
 	}
-	return s.serveFeed(w, r, natverk.NetworkFeedKey(n.ID))
+	return s.serveFeed(w, r, e.feedKey)
 }
 
 // handleMemberFeed serves a member's personal feed: /feeds/m/<token>.ics.
 func (s *Server) handleMemberFeed(w http.ResponseWriter, r *http.Request) error {
-	tok, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
-	if !ok {
-		return natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
-	}
-	_, m, err := s.memberFromToken(r, tok, token.Feed)
-	if err != nil {
-		return natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
-	}
-	return s.serveFeed(w, r, natverk.MemberFeedKey(m.ID))
+	_, err := s.memberFeed(w, r, r.PathValue("file"))
+	return err
 }
+
+// memberFeed serves the personal feed named by file (<token>.ics) and
+// returns the status it wrote. The member behind a token is remembered
+// for a second (memberFeedCache).
+func (s *Server) memberFeed(w http.ResponseWriter, r *http.Request, file string) (int, error) {
+	tok, ok := strings.CutSuffix(file, ".ics")
+	if !ok {
+		return 0, natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
+	}
+	key, err := s.memberFeeds.key(tok, s.now(), func() (token.Claims, *natverk.Member, error) {
+		return s.memberFromToken(r, tok, token.Feed)
+	})
+	if err != nil {
+		return 0, natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
+	}
+	return s.serveFeed(w, r, key)
+}
+
+// Header values every feed answer shares; header maps hold them as they
+// are (one slice for all answers: nothing writes into a header's values
+// in place, Set and Add replace or copy them).
+var (
+	feedContentType  = []string{"text/calendar; charset=utf-8"}
+	feedCacheControl = []string{"public, max-age=900"}
+	feedVary         = []string{"Accept-Encoding"}
+	feedGzip         = []string{"gzip"}
+)
 
 // serveFeed writes a stored feed with a strong ETag and Last-Modified,
 // answers conditional requests with 304, serves HEAD, and gzips only for
 // clients that ask. The feed is rendered by the calendar worker; a feed
-// never rendered yet is rendered now.
-func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, key string) error {
+// never rendered yet is rendered now. It returns the status it wrote.
+//
+// A 304 allocates nothing here: the header values of each version of a
+// feed are made once (feedMeta).
+func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, key string) (int, error) {
 	f, err := s.Feeds.Get(r.Context(), key)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	m := s.feedMetas.get(f)
 	h := w.Header()
-	h.Set("Content-Type", "text/calendar; charset=utf-8")
-	h.Set("Cache-Control", "public, max-age=900")
-	h.Set("Last-Modified", f.Modified.UTC().Format(http.TimeFormat))
-	h.Set("Vary", "Accept-Encoding")
+	h["Content-Type"] = feedContentType
+	h["Cache-Control"] = feedCacheControl
+	h["Last-Modified"] = m.lastModified
+	h["Vary"] = feedVary
 	// Each representation has its own strong ETag (RFC 9110 §8.8.3):
 	// the gzip body is not byte-identical to the plain one.
 	gz := acceptsGzip(r)
-	etag := f.ETag
 	if gz {
-		etag = gzETag(f.ETag)
-		h.Set("Content-Encoding", "gzip")
+		h["Etag"] = m.gzETag
+	} else {
+		h["Etag"] = m.etag
 	}
-	h.Set("ETag", etag)
-	if notModified(r, f) {
-		h.Del("Content-Encoding")
+	if notModified(r, m) {
 		w.WriteHeader(http.StatusNotModified)
-		return nil
+		return http.StatusNotModified, nil
 	}
 	body := f.Body
+	length := m.length
 	if gz {
 		body = s.gz.get(f)
+		h["Content-Encoding"] = feedGzip
+		length = []string{strconv.Itoa(len(body))}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)
 	}
-	return nil
+	return http.StatusOK, nil
 }
 
 // notModified evaluates If-None-Match (preferred) and If-Modified-Since.
-func notModified(r *http.Request, f *natverk.StoredFeed) bool {
+func notModified(r *http.Request, m *feedMeta) bool {
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		for _, tag := range strings.Split(inm, ",") {
+		for inm != "" {
+			var tag string
+			tag, inm, _ = strings.Cut(inm, ",")
 			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-			if tag == "*" || tag == f.ETag || tag == gzETag(f.ETag) {
+			if tag == "*" || tag == m.etag[0] || tag == m.gzETag[0] {
 				return true
 			}
 		}
 		return false
 	}
 	if ims := r.Header.Get("If-Modified-Since"); ims != "" {
-		if t, err := http.ParseTime(ims); err == nil && !f.Modified.Truncate(time.Second).After(t) {
+		if t, err := http.ParseTime(ims); err == nil && !m.modified.After(t) {
 			return true
 		}
 	}
@@ -124,7 +165,9 @@ func notModified(r *http.Request, f *natverk.StoredFeed) bool {
 func gzETag(etag string) string { return strings.TrimSuffix(etag, `"`) + `-gz"` }
 
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	for ae := r.Header.Get("Accept-Encoding"); ae != ""; {
+		var part string
+		part, ae, _ = strings.Cut(ae, ",")
 		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") {
 			return true
@@ -168,43 +211,57 @@ func (c *gzCache) get(f *natverk.StoredFeed) []byte {
 // networkCache remembers networks by slug and by id for a second, so a
 // feed request costs no store query; a changed visibility, a rotated
 // private-feed token or a closed network takes effect within that second
-// (the store still refuses answers from members who left).
+// (the store still refuses answers from members who left). A hit takes
+// no lock.
 type networkCache struct {
-	mu sync.Mutex
-	m  map[string]networkEntry
+	m sync.Map // "<slug>" or "#<id>" → *networkEntry
+	n atomic.Int64
 }
 
 type networkEntry struct {
-	n  *natverk.Network
-	at time.Time
+	n       *natverk.Network
+	feedKey string // natverk.NetworkFeedKey(n.ID)
+	at      time.Time
 }
 
 func (c *networkCache) bySlug(ctx context.Context, store natverk.NetworkStore, slug string) (*natverk.Network, error) {
+	e, err := c.entry(ctx, store, slug)
+	if err != nil {
+		return nil, err
+	}
+	return e.n, nil
+}
+
+// entry is bySlug with the network's feed key.
+func (c *networkCache) entry(ctx context.Context, store natverk.NetworkStore, slug string) (*networkEntry, error) {
 	return c.get(slug, func() (*natverk.Network, error) { return store.FindNetworkBySlug(ctx, slug) })
 }
 
 // byID is the same by id, for the member pages an RSVP link opens: a
 // burst of answers to one network reads the network once a second.
 func (c *networkCache) byID(ctx context.Context, store natverk.NetworkStore, id int64) (*natverk.Network, error) {
-	return c.get("#"+strconv.FormatInt(id, 10), func() (*natverk.Network, error) { return store.FindNetworkByID(ctx, id) })
+	e, err := c.get("#"+strconv.FormatInt(id, 10), func() (*natverk.Network, error) { return store.FindNetworkByID(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return e.n, nil
 }
 
-func (c *networkCache) get(key string, load func() (*natverk.Network, error)) (*natverk.Network, error) {
-	c.mu.Lock()
-	e, ok := c.m[key]
-	c.mu.Unlock()
-	if ok && time.Since(e.at) < time.Second {
-		return e.n, nil
+func (c *networkCache) get(key string, load func() (*natverk.Network, error)) (*networkEntry, error) {
+	if v, ok := c.m.Load(key); ok {
+		if e := v.(*networkEntry); time.Since(e.at) < time.Second {
+			return e, nil
+		}
 	}
 	n, err := load()
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) > 10000 {
-		c.m = map[string]networkEntry{}
+	e := &networkEntry{n: n, feedKey: natverk.NetworkFeedKey(n.ID), at: time.Now()}
+	if _, replaced := c.m.Swap(key, e); !replaced && c.n.Add(1) > 10000 {
+		// Bounded: forget every network, as the map did before.
+		c.m.Clear()
+		c.n.Store(0)
 	}
-	c.m[key] = networkEntry{n: n, at: time.Now()}
-	c.mu.Unlock()
-	return n, nil
+	return e, nil
 }

@@ -29,9 +29,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/members", s.roles(organizers, s.handleSearchMembers))
 	mux.HandleFunc("GET /api/v1/members/{id}", s.roles(adminOnly, s.handleGetMember))
 	mux.HandleFunc("PATCH /api/v1/members/{id}", s.roles(adminOnly, s.handleUpdateMember))
-	mux.HandleFunc("DELETE /api/v1/members/{id}", s.roles(adminOnly, s.handleEraseMember))
+	mux.HandleFunc("DELETE /api/v1/members/{id}", s.roles(adminOnly, s.forgettingMembers(s.handleEraseMember)))
 	mux.HandleFunc("GET /api/v1/members/{id}/export", s.roles(adminOnly, s.handleExportMember))
-	mux.HandleFunc("POST /api/v1/members/{id}/revoke-links", s.roles(adminOnly, s.handleRevokeMemberLinks))
+	mux.HandleFunc("POST /api/v1/members/{id}/revoke-links", s.roles(adminOnly, s.forgettingMembers(s.handleRevokeMemberLinks)))
 
 	// Networks.
 	mux.HandleFunc("POST /api/v1/networks", s.roles(organizers, s.handleCreateNetwork))
@@ -69,7 +69,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/dlq", s.roles(adminOnly, s.handleDeadLetters))
 	mux.HandleFunc("POST /api/v1/dlq/{seq}/retry", s.roles(adminOnly, s.handleRetryDeadLetter))
 
-	// Pages members open from their mail, public pages and feeds.
+	// Pages members open from their mail, public pages and feeds. The
+	// feed routes are answered before the mux (serveFeedFast, with the
+	// same patterns) when the path is clean; these registrations serve
+	// the rest.
 	mux.HandleFunc("GET /rsvp/{token}", s.public(s.handleRSVPPage))
 	mux.HandleFunc("POST /rsvp/{token}", s.public(s.handleRSVPPost))
 	mux.HandleFunc("GET /rsvp/{token}/invite.ics", s.public(s.handleRSVPICS))

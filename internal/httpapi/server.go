@@ -71,9 +71,14 @@ type Server struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 
-	limiter  *limiter
-	gz       gzCache
-	networks networkCache
+	limiter     *limiter
+	gz          gzCache
+	networks    networkCache
+	feedMetas   feedMetaCache
+	memberFeeds memberFeedCache
+	// feedsViaMux turns serveFeedFast off, for the test that compares
+	// its answers with the mux's.
+	feedsViaMux bool
 }
 
 func (s *Server) log() *slog.Logger {
@@ -169,15 +174,24 @@ var (
 // public wraps a public handler with the per-client rate limit.
 func (s *Server) public(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.limiter != nil && !s.limiter.allow(clientIP(r), s.now()) {
-			w.Header().Set("Retry-After", "1")
-			s.writeProblem(w, r, natverk.Errorf(natverk.ERATELIMIT, "Too many requests; try again in a second."))
+		if s.limited(w, r) {
 			return
 		}
 		if err := h(w, r); err != nil {
 			s.writeProblem(w, r, err)
 		}
 	}
+}
+
+// limited applies the per-client rate limit: over it, it writes the 429
+// and reports true.
+func (s *Server) limited(w http.ResponseWriter, r *http.Request) bool {
+	if s.limiter == nil || s.limiter.allow(clientIP(r), s.now()) {
+		return false
+	}
+	w.Header().Set("Retry-After", "1")
+	s.writeProblem(w, r, natverk.Errorf(natverk.ERATELIMIT, "Too many requests; try again in a second."))
+	return true
 }
 
 // recoverer turns a panic into a 500 and a log line: no request brings
@@ -219,23 +233,37 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// The security headers every answer carries. Header maps hold these
+// slices as they are, one for all answers: nothing writes into a
+// header's values in place (Set and Add replace or copy them).
+var (
+	headerNosniff    = []string{"nosniff"}
+	headerNoReferrer = []string{"no-referrer"}
+	headerDeny       = []string{"DENY"}
+)
+
 // observe records the request in metrics by route pattern, and sets the
-// security headers every answer carries.
+// security headers every answer carries. Feed requests are answered by
+// serveFeedFast, without the mux; the rest go through the mux.
 func (s *Server) observe(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		sw := &statusWriter{ResponseWriter: w}
-		mux.ServeHTTP(sw, r)
+		h["X-Content-Type-Options"] = headerNosniff
+		h["Referrer-Policy"] = headerNoReferrer
+		h["X-Frame-Options"] = headerDeny
+		status, ok := s.serveFeedFast(w, r)
+		if !ok {
+			sw := &statusWriter{ResponseWriter: w}
+			mux.ServeHTTP(sw, r)
+			status = sw.status
+		}
 		if s.Observe != nil {
 			pattern := r.Pattern // set by the mux while routing
 			if pattern == "" {
 				pattern = "unmatched"
 			}
-			s.Observe(pattern, sw.status, time.Since(start))
+			s.Observe(pattern, status, time.Since(start))
 		}
 	})
 }
