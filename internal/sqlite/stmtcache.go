@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxCachedStatements bounds the prepared statements kept per pool. The
@@ -29,6 +30,19 @@ type stmtDB struct {
 	stmts   map[string]*list.Element // of *cachedStmt
 	lru     list.List                // front: most recently used
 	pending map[string]bool          // first met inside a transaction; prepared at the next begin
+	retired []retiredStmt            // evicted, closed once retireDelay has passed
+	now     func() time.Time         // for tests; nil = time.Now
+}
+
+// retireDelay is how long an evicted statement stays open: a caller that
+// looked it up just before the eviction still runs its query on it
+// (database/sql refuses a closed statement, even between lookup and use).
+const retireDelay = 30 * time.Second
+
+// retiredStmt is an evicted statement waiting to be closed.
+type retiredStmt struct {
+	stmt *sql.Stmt
+	at   time.Time
 }
 
 type cachedStmt struct {
@@ -112,10 +126,28 @@ func (c *stmtDB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if c.lru.Len() > maxCachedStatements {
 		old := c.lru.Remove(c.lru.Back()).(*cachedStmt)
 		delete(c.stmts, old.query)
-		// database/sql closes it once the queries running on it are done.
-		old.stmt.Close()
+		c.retire(old.stmt)
 	}
 	return st, nil
+}
+
+// retire keeps an evicted statement open for retireDelay and closes those
+// retired longer ago (database/sql then closes each once the queries
+// running on it are done). The caller holds c.mu.
+func (c *stmtDB) retire(st *sql.Stmt) {
+	now := time.Now()
+	if c.now != nil {
+		now = c.now()
+	}
+	kept := c.retired[:0]
+	for _, r := range c.retired {
+		if now.Sub(r.at) >= retireDelay {
+			r.stmt.Close()
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	c.retired = append(kept, retiredStmt{stmt: st, at: now})
 }
 
 // QueryContext runs a query through its prepared statement.
@@ -161,6 +193,10 @@ func (c *stmtDB) Close() error {
 	for _, el := range c.stmts {
 		el.Value.(*cachedStmt).stmt.Close()
 	}
+	for _, r := range c.retired {
+		r.stmt.Close()
+	}
+	c.retired = nil
 	c.stmts = map[string]*list.Element{}
 	c.lru.Init()
 	c.mu.Unlock()

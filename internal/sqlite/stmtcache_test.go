@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestStatementCache checks the prepared-statement cache: reads are
@@ -74,5 +75,55 @@ func TestStatementCache(t *testing.T) {
 	db.r.mu.Unlock()
 	if size != maxCachedStatements || db.r.lookup(q) != nil || db.r.lookup(`SELECT 0`) != nil {
 		t.Fatalf("cache holds %d statements (bound %d); the oldest should be gone", size, maxCachedStatements)
+	}
+}
+
+// TestStatementCacheEvictedStillUsable checks that a statement looked up
+// just before another query evicts it still runs, and that evicted
+// statements are closed once they have been retired long enough.
+func TestStatementCacheEvictedStillUsable(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "natverk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := time.Date(2027, 1, 1, 12, 0, 0, 0, time.UTC)
+	db.r.mu.Lock()
+	db.r.now = func() time.Time { return clock }
+	db.r.mu.Unlock()
+
+	const q = `SELECT 41 + ?`
+	st, err := db.r.stmt(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other queries push it out of the cache meanwhile.
+	for i := range maxCachedStatements + 5 {
+		var n int
+		if err := db.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT %d`, i)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if db.r.lookup(q) != nil {
+		t.Fatal("the statement was not evicted")
+	}
+	var n int
+	if err := st.QueryRowContext(ctx, 1).Scan(&n); err != nil || n != 42 {
+		t.Fatalf("a statement evicted between lookup and use failed: %d, %v", n, err)
+	}
+	// Later evictions close what was retired long enough ago.
+	clock = clock.Add(retireDelay)
+	if err := db.r.QueryRowContext(ctx, `SELECT 'one more'`).Scan(new(string)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.QueryRowContext(ctx, 1).Scan(&n); err == nil {
+		t.Error("a statement retired for retireDelay was not closed")
+	}
+	db.r.mu.Lock()
+	retired := len(db.r.retired)
+	db.r.mu.Unlock()
+	if retired != 1 {
+		t.Errorf("%d statements retired; want the last one only", retired)
 	}
 }
