@@ -62,6 +62,13 @@ func (db *DB) ImportMembers(ctx context.Context, rows []natverk.ImportRow) (natv
 			}
 			defer restore()
 		}
+		var fts *ftsBulk
+		if len(rows) >= largeImport {
+			var err error
+			if fts, err = tx.suspendFTS(ctx); err != nil {
+				return err
+			}
+		}
 		sel, err := tx.PrepareContext(ctx, `SELECT `+memberColumns+` FROM members WHERE email_key = ?`)
 		if err != nil {
 			return storeErr("prepare", err)
@@ -100,7 +107,15 @@ func (db *DB) ImportMembers(ctx context.Context, rows []natverk.ImportRow) (natv
 					in.SearchText(), in.SortKey(), tk, ik, ck, now, m.ID); err != nil {
 					return storeErr("update member", err)
 				}
+				if fts != nil {
+					fts.updated(m.ID)
+				}
 				res.Updated++
+			}
+		}
+		if fts != nil {
+			if err := fts.finish(ctx, tx); err != nil {
+				return err
 			}
 		}
 		return tx.emit(ctx, events.MustNew(events.MemberImported, tx.now, events.Refs{}, events.ImportPayload{

@@ -89,3 +89,59 @@ func BenchmarkFindMembers(b *testing.B) {
 		})
 	}
 }
+
+// benchImportRows returns n register rows of the benchmarks' members.
+func benchImportRows(b *testing.B, n, salt int) []natverk.ImportRow {
+	rows := make([]natverk.ImportRow, n)
+	for i := range rows {
+		in, err := natverk.MemberInput{
+			Email: fmt.Sprintf("m%d@example.org", i), Name: benchFirst[(i+salt)%len(benchFirst)] + " " + benchSurname[(i/7)%len(benchSurname)],
+			Town: benchTowns[(i/3)%len(benchTowns)], Industry: benchInd[(i/5)%len(benchInd)], Company: fmt.Sprintf("Hamnbolaget %d AB", i%997),
+		}.Normalize()
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows[i] = natverk.ImportRow{Row: i + 2, MemberInput: in}
+	}
+	return rows
+}
+
+// BenchmarkImport100k imports a register of 100,000 members (10,000 with
+// -short) into an empty store (Create), and the same register again with
+// every name changed (Update).
+func BenchmarkImport100k(b *testing.B) {
+	n := 100_000
+	if testing.Short() {
+		n = 10_000
+	}
+	ctx := context.Background()
+	rows, changed := benchImportRows(b, n, 0), benchImportRows(b, n, 1)
+	for _, tc := range []struct {
+		name   string
+		before []natverk.ImportRow
+		rows   []natverk.ImportRow
+	}{{"Create", nil, rows}, {"Update", rows, changed}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				db, err := Open(ctx, filepath.Join(b.TempDir(), "natverk.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if tc.before != nil {
+					if _, err := db.ImportMembers(ctx, tc.before); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				if _, err := db.ImportMembers(ctx, tc.rows); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				db.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
