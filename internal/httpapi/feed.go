@@ -18,18 +18,18 @@ import (
 
 // handleNetworkFeed serves a public network's feed: /feeds/<slug>.ics.
 func (s *Server) handleNetworkFeed(w http.ResponseWriter, r *http.Request) error {
-	_, err := s.networkFeed(w, r, r.PathValue("file"))
+	_, err := s.networkFeed(w, r, r.PathValue("file"), time.Now())
 	return err
 }
 
 // networkFeed serves the network feed named by file (<slug>.ics) and
-// returns the status it wrote.
-func (s *Server) networkFeed(w http.ResponseWriter, r *http.Request, file string) (int, error) {
+// returns the status it wrote; at is the time now, for the caches.
+func (s *Server) networkFeed(w http.ResponseWriter, r *http.Request, file string, at time.Time) (int, error) {
 	slug, ok := strings.CutSuffix(file, ".ics")
 	if !ok {
 		return 0, natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
 	}
-	e, err := s.networks.entry(r.Context(), s.Store, slug)
+	e, err := s.networks.entry(r.Context(), s.Store, slug, at)
 	if err != nil || e.n.FeedVisibility != natverk.FeedPublic {
 		return 0, natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
 	}
@@ -40,19 +40,20 @@ func (s *Server) networkFeed(w http.ResponseWriter, r *http.Request, file string
 // /feeds/p/<token>/<slug>.ics. A wrong token is a plain 404, no hint that
 // the network exists.
 func (s *Server) handlePrivateFeed(w http.ResponseWriter, r *http.Request) error {
-	_, err := s.privateFeed(w, r, r.PathValue("token"), r.PathValue("file"))
+	_, err := s.privateFeed(w, r, r.PathValue("token"), r.PathValue("file"), time.Now())
 	return err
 }
 
 // privateFeed serves the private network feed named by tok and file
-// (<slug>.ics) and returns the status it wrote.
-func (s *Server) privateFeed(w http.ResponseWriter, r *http.Request, tok, file string) (int, error) {
+// (<slug>.ics) and returns the status it wrote; at is the time now, for
+// the caches.
+func (s *Server) privateFeed(w http.ResponseWriter, r *http.Request, tok, file string, at time.Time) (int, error) {
 	slug, ok := strings.CutSuffix(file, ".ics")
 	notFound := natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
 	if !ok {
 		return 0, notFound
 	}
-	e, err := s.networks.entry(r.Context(), s.Store, slug)
+	e, err := s.networks.entry(r.Context(), s.Store, slug, at)
 	if err != nil {
 		return 0, notFound
 	}
@@ -64,19 +65,20 @@ func (s *Server) privateFeed(w http.ResponseWriter, r *http.Request, tok, file s
 
 // handleMemberFeed serves a member's personal feed: /feeds/m/<token>.ics.
 func (s *Server) handleMemberFeed(w http.ResponseWriter, r *http.Request) error {
-	_, err := s.memberFeed(w, r, r.PathValue("file"))
+	_, err := s.memberFeed(w, r, r.PathValue("file"), time.Now(), s.now())
 	return err
 }
 
 // memberFeed serves the personal feed named by file (<token>.ics) and
 // returns the status it wrote. The member behind a token is remembered
-// for a second (memberFeedCache).
-func (s *Server) memberFeed(w http.ResponseWriter, r *http.Request, file string) (int, error) {
+// for a second (memberFeedCache). at is the time now, for the cache, and
+// now the server's clock (Server.Now), for the token's expiry.
+func (s *Server) memberFeed(w http.ResponseWriter, r *http.Request, file string, at, now time.Time) (int, error) {
 	tok, ok := strings.CutSuffix(file, ".ics")
 	if !ok {
 		return 0, natverk.Errorf(natverk.ENOTFOUND, "No such feed.")
 	}
-	key, err := s.memberFeeds.key(tok, s.now(), func() (token.Claims, *natverk.Member, error) {
+	key, err := s.memberFeeds.key(tok, at, now, func() (token.Claims, *natverk.Member, error) {
 		return s.memberFromToken(r, tok, token.Feed)
 	})
 	if err != nil {
@@ -225,31 +227,31 @@ type networkEntry struct {
 }
 
 func (c *networkCache) bySlug(ctx context.Context, store natverk.NetworkStore, slug string) (*natverk.Network, error) {
-	e, err := c.entry(ctx, store, slug)
+	e, err := c.entry(ctx, store, slug, time.Now())
 	if err != nil {
 		return nil, err
 	}
 	return e.n, nil
 }
 
-// entry is bySlug with the network's feed key.
-func (c *networkCache) entry(ctx context.Context, store natverk.NetworkStore, slug string) (*networkEntry, error) {
-	return c.get(slug, func() (*natverk.Network, error) { return store.FindNetworkBySlug(ctx, slug) })
+// entry is bySlug with the network's feed key; at is the time now.
+func (c *networkCache) entry(ctx context.Context, store natverk.NetworkStore, slug string, at time.Time) (*networkEntry, error) {
+	return c.get(slug, at, func() (*natverk.Network, error) { return store.FindNetworkBySlug(ctx, slug) })
 }
 
 // byID is the same by id, for the member pages an RSVP link opens: a
 // burst of answers to one network reads the network once a second.
 func (c *networkCache) byID(ctx context.Context, store natverk.NetworkStore, id int64) (*natverk.Network, error) {
-	e, err := c.get("#"+strconv.FormatInt(id, 10), func() (*natverk.Network, error) { return store.FindNetworkByID(ctx, id) })
+	e, err := c.get("#"+strconv.FormatInt(id, 10), time.Now(), func() (*natverk.Network, error) { return store.FindNetworkByID(ctx, id) })
 	if err != nil {
 		return nil, err
 	}
 	return e.n, nil
 }
 
-func (c *networkCache) get(key string, load func() (*natverk.Network, error)) (*networkEntry, error) {
+func (c *networkCache) get(key string, at time.Time, load func() (*natverk.Network, error)) (*networkEntry, error) {
 	if v, ok := c.m.Load(key); ok {
-		if e := v.(*networkEntry); time.Since(e.at) < time.Second {
+		if e := v.(*networkEntry); at.Sub(e.at) < time.Second {
 			return e, nil
 		}
 	}
@@ -257,7 +259,7 @@ func (c *networkCache) get(key string, load func() (*natverk.Network, error)) (*
 	if err != nil {
 		return nil, err
 	}
-	e := &networkEntry{n: n, feedKey: natverk.NetworkFeedKey(n.ID), at: time.Now()}
+	e := &networkEntry{n: n, feedKey: natverk.NetworkFeedKey(n.ID), at: at}
 	if _, replaced := c.m.Swap(key, e); !replaced && c.n.Add(1) > 10000 {
 		// Bounded: forget every network, as the map did before.
 		c.m.Clear()

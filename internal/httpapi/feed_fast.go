@@ -29,7 +29,8 @@ const (
 // error as a problem document — and returns the status it wrote. It
 // answers only paths the mux would route the same way (clean, no
 // escapes); for anything else it returns ok false and the mux decides.
-func (s *Server) serveFeedFast(w http.ResponseWriter, r *http.Request) (status int, ok bool) {
+// start is when the request began (time.Now), which the caches reuse.
+func (s *Server) serveFeedFast(w http.ResponseWriter, r *http.Request, start time.Time) (status int, ok bool) {
 	if s.feedsViaMux || r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.RawPath != "" {
 		return 0, false
 	}
@@ -57,17 +58,21 @@ func (s *Server) serveFeedFast(w http.ResponseWriter, r *http.Request) (status i
 		return 0, false
 	}
 	r.Pattern = pattern
-	if s.limited(w, r) {
+	now := start
+	if s.Now != nil {
+		now = s.Now()
+	}
+	if s.limited(w, r, now) {
 		return http.StatusTooManyRequests, true
 	}
 	var err error
 	switch pattern {
 	case patternNetworkFeed:
-		status, err = s.networkFeed(w, r, file)
+		status, err = s.networkFeed(w, r, file, start)
 	case patternMemberFeed:
-		status, err = s.memberFeed(w, r, file)
+		status, err = s.memberFeed(w, r, file, start, now)
 	default:
-		status, err = s.privateFeed(w, r, tok, file)
+		status, err = s.privateFeed(w, r, tok, file, start)
 	}
 	if err != nil {
 		s.writeProblem(w, r, err)
@@ -145,12 +150,13 @@ type memberFeedEntry struct {
 }
 
 // key returns the feed key of the member tok opens: from memory if it
-// was looked up less than a second ago and the token has not expired
-// since, else by load (the signature check and the member's state).
-func (c *memberFeedCache) key(tok string, now time.Time, load func() (token.Claims, *natverk.Member, error)) (string, error) {
+// was looked up less than a second before at (time.Now) and the token
+// has not expired by now (the server's clock), else by load (the
+// signature check and the member's state).
+func (c *memberFeedCache) key(tok string, at, now time.Time, load func() (token.Claims, *natverk.Member, error)) (string, error) {
 	if v, ok := c.m.Load(tok); ok {
 		e := v.(*memberFeedEntry)
-		if time.Since(e.at) < time.Second && (e.expires == 0 || now.Unix() < e.expires) {
+		if at.Sub(e.at) < time.Second && (e.expires == 0 || now.Unix() < e.expires) {
 			return e.key, nil
 		}
 	}
@@ -159,7 +165,7 @@ func (c *memberFeedCache) key(tok string, now time.Time, load func() (token.Clai
 	if err != nil {
 		return "", err
 	}
-	e := &memberFeedEntry{key: natverk.MemberFeedKey(m.ID), expires: claims.Expires, at: time.Now()}
+	e := &memberFeedEntry{key: natverk.MemberFeedKey(m.ID), expires: claims.Expires, at: at}
 	c.mu.Lock()
 	if c.gen.Load() == gen {
 		if _, replaced := c.m.Swap(tok, e); !replaced && c.n.Add(1) > 10000 {

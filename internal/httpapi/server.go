@@ -174,7 +174,7 @@ var (
 // public wraps a public handler with the per-client rate limit.
 func (s *Server) public(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.limited(w, r) {
+		if s.limited(w, r, s.now()) {
 			return
 		}
 		if err := h(w, r); err != nil {
@@ -183,10 +183,10 @@ func (s *Server) public(h handlerFunc) http.HandlerFunc {
 	}
 }
 
-// limited applies the per-client rate limit: over it, it writes the 429
-// and reports true.
-func (s *Server) limited(w http.ResponseWriter, r *http.Request) bool {
-	if s.limiter == nil || s.limiter.allow(clientIP(r), s.now()) {
+// limited applies the per-client rate limit at now: over it, it writes
+// the 429 and reports true.
+func (s *Server) limited(w http.ResponseWriter, r *http.Request, now time.Time) bool {
+	if s.limiter == nil || s.limiter.allow(clientIP(r), now) {
 		return false
 	}
 	w.Header().Set("Retry-After", "1")
@@ -252,7 +252,7 @@ func (s *Server) observe(mux *http.ServeMux) http.Handler {
 		h["X-Content-Type-Options"] = headerNosniff
 		h["Referrer-Policy"] = headerNoReferrer
 		h["X-Frame-Options"] = headerDeny
-		status, ok := s.serveFeedFast(w, r)
+		status, ok := s.serveFeedFast(w, r, start)
 		if !ok {
 			sw := &statusWriter{ResponseWriter: w}
 			mux.ServeHTTP(sw, r)
