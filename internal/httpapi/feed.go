@@ -171,9 +171,26 @@ func acceptsGzip(r *http.Request) bool {
 		var part string
 		part, ae, _ = strings.Cut(ae, ",")
 		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") {
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && !refused(params) {
 			return true
 		}
+	}
+	return false
+}
+
+// refused reports whether the parameters of an Accept-Encoding entry give
+// it a weight of zero ("q=0", "q=0.0", …; RFC 9110 §12.4.2): "q=0.5" is
+// accepted.
+func refused(params string) bool {
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if !strings.EqualFold(strings.TrimSpace(name), "q") {
+			continue
+		}
+		q, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		return err == nil && q == 0
 	}
 	return false
 }
