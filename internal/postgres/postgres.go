@@ -67,6 +67,8 @@ type DB struct {
 	backoff backoff
 	// closeOnce makes Close idempotent.
 	closeOnce sync.Once
+	// answers groups concurrent answers to a series (answer.go).
+	answers answerGroups
 }
 
 var _ natverk.Store = (*DB)(nil)

@@ -78,6 +78,98 @@ func TestRecordRSVPConcurrent(t *testing.T) {
 	}
 }
 
+// TestRecordRSVPConcurrentMembers answers one series for 40 members at
+// once, twice each (a yes, then a no given later), as the RSVP burst
+// does: answers that wait for one another are written together (one
+// transaction per group), and each member's later answer is stored, with
+// one rsvp.recorded per change and one member.joined per member; an
+// answer of a member who left is refused on its own, without failing the
+// others.
+func TestRecordRSVPConcurrentMembers(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	const members = 40
+	var rows []natverk.ImportRow
+	for i := range members + 1 {
+		in, _ := natverk.MemberInput{Email: fmt.Sprintf("m%d@example.org", i), Name: fmt.Sprint("M ", i)}.Normalize()
+		rows = append(rows, natverk.ImportRow{Row: i + 2, MemberInput: in})
+	}
+	if _, err := db.ImportMembers(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range rows {
+		m, err := db.FindMemberByEmail(ctx, r.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	nin, _ := natverk.NetworkInput{Name: "Många"}.Normalize(func(string) error { return nil })
+	n, err := db.CreateNetwork(ctx, nin, "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Europe/Stockholm")
+	s, err := db.CreateSeries(ctx, &natverk.Series{NetworkID: n.ID, UID: "many@test", Summary: "Möte", TimeZone: "Europe/Stockholm",
+		Start: time.Date(2027, 1, 12, 18, 0, 0, 0, loc), Duration: time.Hour, Rule: "FREQ=WEEKLY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Invite(ctx, n.ID, natverk.InviteRequest{MemberIDs: ids}); err != nil {
+		t.Fatal(err)
+	}
+	left := ids[members]
+	if _, err := db.SetMembership(ctx, n.ID, left, natverk.StatusLeft, natverk.SourceLink); err != nil {
+		t.Fatal(err)
+	}
+	drainOutbox(t, db)
+
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		for k, answer := range []string{natverk.AnswerYes, natverk.AnswerNo} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := db.RecordRSVP(ctx, natverk.RSVP{SeriesID: s.ID, MemberID: id, Answer: answer, Source: natverk.SourceLink,
+					AnsweredAt: t0.Add(time.Duration(k) * time.Minute)})
+				if id == left {
+					if natverk.ErrorCode(err) != natverk.EFORBIDDEN {
+						t.Errorf("answer of a member who left: %v, want EFORBIDDEN", err)
+					}
+				} else if err != nil {
+					t.Errorf("member %d: %v", i, err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	list, err := db.FindRSVPs(ctx, natverk.RSVPFilter{SeriesID: s.ID})
+	if err != nil || len(list) != members {
+		t.Fatalf("stored %d answers (%v), want %d", len(list), err, members)
+	}
+	for _, r := range list {
+		if r.Answer != natverk.AnswerNo || !r.AnsweredAt.Equal(t0.Add(time.Minute)) {
+			t.Errorf("member %d: stored %s at %s, want the later no", r.MemberID, r.Answer, r.AnsweredAt)
+		}
+	}
+	recorded, joined := 0, 0
+	for _, e := range drainOutbox(t, db) {
+		switch e.Type {
+		case events.RSVPRecorded:
+			recorded++
+		case events.MemberJoined:
+			joined++
+		}
+	}
+	// Each member's no is a change; the yes is one too when it came
+	// first (and then the member joined).
+	if recorded < members || recorded > 2*members || joined != recorded-members {
+		t.Errorf("%d rsvp.recorded and %d member.joined, want %d to %d and one join per yes recorded", recorded, joined, members, 2*members)
+	}
+}
+
 // TestOutboxSeqFollowsCommitOrder runs concurrent changes to one network
 // that lock no common row (support requests) and checks that the relay, reading the outbox while they commit, never
 // sees an event of the network appear behind one it has read already.
