@@ -91,7 +91,9 @@ func pathSegment(seg string) bool {
 // feedMeta is the header values of one version of a feed, made once so
 // that answering it — a 304 above all — allocates nothing.
 type feedMeta struct {
-	f            *natverk.StoredFeed
+	// The version is known by its ETag, time and size, not by the feed
+	// itself, so that a body the renderer has replaced is not kept here.
+	size         int
 	etag, gzETag []string // {ETag}, {the gzip representation's ETag}
 	lastModified []string
 	length       []string // of the plain body
@@ -108,12 +110,12 @@ type feedMetaCache struct {
 func (c *feedMetaCache) get(f *natverk.StoredFeed) *feedMeta {
 	if v, ok := c.m.Load(f.Key); ok {
 		m := v.(*feedMeta)
-		if m.f == f || m.f.ETag == f.ETag && m.f.Modified.Equal(f.Modified) && len(m.f.Body) == len(f.Body) {
+		if m.etag[0] == f.ETag && m.modified.Equal(f.Modified.Truncate(time.Second)) && m.size == len(f.Body) {
 			return m
 		}
 	}
 	m := &feedMeta{
-		f:            f,
+		size:         len(f.Body),
 		etag:         []string{f.ETag},
 		gzETag:       []string{gzETag(f.ETag)},
 		lastModified: []string{f.Modified.UTC().Format(http.TimeFormat)},

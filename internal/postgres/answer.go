@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -16,6 +17,12 @@ import (
 // maxAnswerGroup is the most answers one group transaction writes.
 const maxAnswerGroup = 64
 
+// groupTimeout bounds writing one group. The group is written on its own
+// context, not the leader's request's (a leader whose client goes away
+// must not fail the answers of the others), so this is what keeps a
+// stuck connection or lock from holding the series' waiters for ever.
+const groupTimeout = 15 * time.Second
+
 // answerGroups writes concurrent answers to one series together. The
 // outbox's advisory lock (commit) makes a network's writers commit one
 // after the other, each holding the lock through its WAL flush; answers
@@ -24,8 +31,8 @@ const maxAnswerGroup = 64
 // wait and form the next group: one transaction, two round trips, one
 // pass through the lock and one WAL flush for all of them.
 //
-// One caller at a time leads a series' group (writes it on its own
-// context); the others wait. When a group is written, the first answer
+// One caller at a time leads a series' group (writes it on a context of
+// its own, bounded by groupTimeout); the others wait. When a group is written, the first answer
 // still waiting leads the next one.
 type answerGroups struct {
 	mu     sync.Mutex
@@ -39,6 +46,7 @@ type answerQueue struct {
 
 // answerCall is one RecordRSVP call in a group.
 type answerCall struct {
+	ctx  context.Context // the caller's, for the general path
 	r    natverk.RSVP
 	done chan struct{} // closed when res is set, or when lead is
 	lead bool          // set before done is closed: this call writes the next group
@@ -56,7 +64,7 @@ type answerResult struct {
 
 // record writes r in a group and returns its result.
 func (g *answerGroups) record(ctx context.Context, db *DB, r natverk.RSVP) answerResult {
-	c := &answerCall{r: r, done: make(chan struct{})}
+	c := &answerCall{ctx: ctx, r: r, done: make(chan struct{})}
 	g.mu.Lock()
 	if g.series == nil {
 		g.series = map[int64]*answerQueue{}
@@ -75,13 +83,45 @@ func (g *answerGroups) record(ctx context.Context, db *DB, r natverk.RSVP) answe
 		}
 	}
 	group := g.take(r.SeriesID)
-	db.recordGroup(ctx, group)
-	for _, o := range group {
-		if o != c {
-			close(o.done)
+	released := false
+	release := func() {
+		if released {
+			return
+		}
+		released = true
+		for _, o := range group {
+			if o != c {
+				close(o.done)
+			}
+		}
+		g.next(r.SeriesID)
+	}
+	defer func() {
+		// A panic (a bug) must not leave the others waiting, nor the
+		// series without a leader.
+		if p := recover(); p != nil {
+			for _, o := range group {
+				if o != c && !released {
+					o.res = answerResult{handled: true, err: fmt.Errorf("postgres: answer group: %v", p)}
+				}
+			}
+			release()
+			panic(p)
+		}
+	}()
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
+	failed := db.recordGroup(wctx, group)
+	cancel()
+	if failed {
+		// The group was rolled back: its answers are written one at a
+		// time, in arrival order, before the next group starts, so that
+		// no later answer of the same member overtakes them.
+		for _, o := range group {
+			stored, changed, err := db.recordRSVP(o.ctx, o.r)
+			o.res = answerResult{stored: stored, changed: changed, handled: true, err: err}
 		}
 	}
-	g.next(r.SeriesID)
+	release()
 	return c.res
 }
 
@@ -142,9 +182,9 @@ func (g *answerGroups) next(seriesID int64) {
 // When the series has a capacity nothing is written and every answer
 // takes the general path (recordRSVP locks that series before the
 // membership). When a statement fails, a group of one returns the error;
-// a larger group is rolled back and each of its answers takes the general
-// path on its own.
-func (db *DB) recordGroup(ctx context.Context, calls []*answerCall) {
+// a larger group is rolled back and recordGroup reports it failed: its
+// answers then take the general path one by one.
+func (db *DB) recordGroup(ctx context.Context, calls []*answerCall) (failed bool) {
 	res, err := db.writeGroup(ctx, calls)
 	for i, c := range calls {
 		switch {
@@ -156,6 +196,7 @@ func (db *DB) recordGroup(ctx context.Context, calls []*answerCall) {
 			c.res = answerResult{}
 		}
 	}
+	return err != nil && len(calls) > 1
 }
 
 // writeGroup is recordGroup's transaction; it returns the results in the

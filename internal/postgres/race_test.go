@@ -274,3 +274,85 @@ func TestChangeOccurrenceNanoseconds(t *testing.T) {
 		t.Fatalf("exceptions = %+v", out.Exceptions)
 	}
 }
+
+// TestRecordRSVPGroupFailure has one answer among many concurrent ones
+// that Postgres refuses (a NUL byte in its text): when it shares a group
+// with others, the group is rolled back and each answer is written alone,
+// so only that one fails, every other answer is stored once, with one
+// event each.
+func TestRecordRSVPGroupFailure(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	const members = 30
+	var rows []natverk.ImportRow
+	for i := range members {
+		in, _ := natverk.MemberInput{Email: fmt.Sprintf("g%d@example.org", i), Name: fmt.Sprint("G ", i)}.Normalize()
+		rows = append(rows, natverk.ImportRow{Row: i + 2, MemberInput: in})
+	}
+	if _, err := db.ImportMembers(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range rows {
+		m, err := db.FindMemberByEmail(ctx, r.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	nin, _ := natverk.NetworkInput{Name: "Grupp"}.Normalize(func(string) error { return nil })
+	n, err := db.CreateNetwork(ctx, nin, "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Europe/Stockholm")
+	s, err := db.CreateSeries(ctx, &natverk.Series{NetworkID: n.ID, UID: "group@test", Summary: "Möte", TimeZone: "Europe/Stockholm",
+		Start: time.Date(2027, 1, 12, 18, 0, 0, 0, loc), Duration: time.Hour, Rule: "FREQ=WEEKLY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Invite(ctx, n.ID, natverk.InviteRequest{MemberIDs: ids}); err != nil {
+		t.Fatal(err)
+	}
+	drainOutbox(t, db)
+	bad := ids[members/2]
+	for round, answer := range []string{natverk.AnswerMaybe, natverk.AnswerNo, natverk.AnswerMaybe} {
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			wg.Go(func() {
+				src := natverk.SourceLink
+				if id == bad {
+					src = "link\x00"
+				}
+				_, changed, err := db.RecordRSVP(ctx, natverk.RSVP{SeriesID: s.ID, MemberID: id, Answer: answer, Source: src})
+				switch {
+				case id == bad && err == nil:
+					t.Errorf("round %d: the refused answer was stored", round)
+				case id != bad && err != nil:
+					t.Errorf("round %d: member %d: %v", round, id, err)
+				case id != bad && !changed:
+					t.Errorf("round %d: member %d: a new answer reported unchanged", round, id)
+				}
+			})
+		}
+		wg.Wait()
+		list, err := db.FindRSVPs(ctx, natverk.RSVPFilter{SeriesID: s.ID})
+		if err != nil || len(list) != members-1 {
+			t.Fatalf("round %d: %d answers stored (%v), want %d", round, len(list), err, members-1)
+		}
+		for _, r := range list {
+			if r.Answer != answer || r.MemberID == bad {
+				t.Errorf("round %d: member %d stored %q, want %q", round, r.MemberID, r.Answer, answer)
+			}
+		}
+		recorded := 0
+		for _, e := range drainOutbox(t, db) {
+			if e.Type == events.RSVPRecorded {
+				recorded++
+			}
+		}
+		if recorded != members-1 {
+			t.Errorf("round %d: %d rsvp.recorded events, want one per stored answer (%d)", round, recorded, members-1)
+		}
+	}
+}
