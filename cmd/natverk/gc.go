@@ -15,7 +15,7 @@ import "runtime/debug"
 // bench holds the whole service to 150 MB of resident memory.
 const (
 	defaultGCPercent   = 400
-	defaultMemoryLimit = 80 << 20 // bytes, for all the runtime's memory
+	defaultMemoryLimit = 100 << 20 // bytes, for all the runtime's memory
 )
 
 // tuneGC applies the defaults above where getenv has no setting of its own;
