@@ -317,7 +317,6 @@ func (db *DB) writeGroup(ctx context.Context, calls []*answerCall) ([]answerResu
 
 	b = &pgx.Batch{}
 	var pending []events.Envelope
-	writes := 0
 	for i, c := range calls {
 		r := c.r
 		st, in := status[r.MemberID]
@@ -351,7 +350,6 @@ func (db *DB) writeGroup(ctx context.Context, calls []*answerCall) ([]answerResu
 			ON CONFLICT (series_id, member_id, occurrence) DO UPDATE SET answer = excluded.answer, source = excluded.source, answered_at = excluded.answered_at,
 			sequence = excluded.sequence, waitlist = excluded.waitlist, proposed_at = excluded.proposed_at, updated_at = excluded.updated_at, queued_at = excluded.queued_at`,
 			r.SeriesID, r.NetworkID, r.MemberID, occKey(r.Occurrence), r.Answer, r.Source, r.AnsweredAt, r.Sequence, r.Waitlist, nullTime(r.Proposed), now, nullTime(&r.QueuedAt))
-		writes++
 		stored := r
 		out[i] = answerResult{stored: &stored, changed: ch, handled: true}
 		if !ch {
@@ -367,39 +365,16 @@ func (db *DB) writeGroup(ctx context.Context, calls []*answerCall) ([]answerResu
 			// (setMembership's change, on the row locked above).
 			b.Queue(`UPDATE memberships SET status = $3, updated_at = $4 WHERE network_id = $1 AND member_id = $2`,
 				r.NetworkID, r.MemberID, natverk.StatusJoined, now)
-			writes++
 			status[r.MemberID] = natverk.StatusJoined
 			pending = append(pending, natverk.MembershipEvent(events.MemberJoined, r.NetworkID, r.MemberID, activeIDs, natverk.StatusJoined, r.Source, now))
 		}
 	}
 	if len(pending) > 0 {
-		n := b.Len()
 		if err := queueOutbox(b, pending); err != nil {
 			return nil, err
 		}
-		writes += b.Len() - n
 	}
-	b.Queue(`COMMIT`)
-	br = conn.SendBatch(ctx, b)
-	err = func() error {
-		for range writes {
-			if _, err := br.Exec(); err != nil {
-				return storeErr("store answer", err)
-			}
-		}
-		tag, err := br.Exec()
-		if err != nil {
-			return storeErr("commit", err)
-		}
-		if tag.String() == "ROLLBACK" {
-			return storeErr("commit", pgx.ErrTxCommitRollback)
-		}
-		return nil
-	}()
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = storeErr("commit", cerr)
-	}
-	if err != nil {
+	if err := sendCommit(ctx, conn, b, "store answer"); err != nil {
 		return nil, err
 	}
 	if len(pending) > 0 {
@@ -417,4 +392,34 @@ func rollbackOpen(ctx context.Context, conn *pgxpool.Conn) {
 	if _, err := conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`); err != nil {
 		conn.Conn().Close(context.WithoutCancel(ctx))
 	}
+}
+
+// sendCommit queues COMMIT after the statements already on b, sends the
+// batch on conn (inside a transaction begun with a BEGIN of an earlier
+// batch) and reads every result: op names the statements in an error.
+// Writing and committing in one batch keeps the network's outbox lock,
+// when b holds the outbox, for no round trip.
+func sendCommit(ctx context.Context, conn *pgxpool.Conn, b *pgx.Batch, op string) error {
+	writes := b.Len()
+	b.Queue(`COMMIT`)
+	br := conn.SendBatch(ctx, b)
+	err := func() error {
+		for range writes {
+			if _, err := br.Exec(); err != nil {
+				return storeErr(op, err)
+			}
+		}
+		tag, err := br.Exec()
+		if err != nil {
+			return storeErr("commit", err)
+		}
+		if tag.String() == "ROLLBACK" {
+			return storeErr("commit", pgx.ErrTxCommitRollback)
+		}
+		return nil
+	}()
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = storeErr("commit", cerr)
+	}
+	return err
 }

@@ -137,28 +137,7 @@ func (db *DB) finishMail(ctx context.Context, key, status string, permanent bool
 	if err := queueOutbox(b, evs); err != nil {
 		return err
 	}
-	writes := b.Len()
-	b.Queue(`COMMIT`)
-	br = conn.SendBatch(ctx, b)
-	err = func() error {
-		for range writes {
-			if _, err := br.Exec(); err != nil {
-				return storeErr("complete mail", err)
-			}
-		}
-		tag, err := br.Exec()
-		if err != nil {
-			return storeErr("commit", err)
-		}
-		if tag.String() == "ROLLBACK" {
-			return storeErr("commit", pgx.ErrTxCommitRollback)
-		}
-		return nil
-	}()
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = storeErr("commit", cerr)
-	}
-	if err != nil {
+	if err := sendCommit(ctx, conn, b, "complete mail"); err != nil {
 		return err
 	}
 	db.wake()
